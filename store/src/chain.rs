@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn changing_one_payload_byte_changes_the_digest() {
-        assert_ne!(content_digest(&sample(b"{\"a\":1}")), content_digest(&sample(b"{\"a\":2}")));
+        assert_ne!(
+            content_digest(&sample(b"{\"a\":1}")),
+            content_digest(&sample(b"{\"a\":2}"))
+        );
     }
 
     #[test]

@@ -15,8 +15,11 @@ pub mod error;
 pub mod event_store;
 pub mod postgres;
 pub mod read_model;
+pub mod repository;
 pub mod sqlite;
 pub mod subscription;
+/// Test support (fresh PostgreSQL databases); always compiled, used only by tests.
+pub mod testing;
 pub mod types;
 pub mod vault;
 

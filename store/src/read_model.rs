@@ -50,11 +50,8 @@ pub trait ReadModelStore: Send + Sync + std::fmt::Debug + 'static {
     async fn row(&self, projection: &str, key: &str) -> Result<Option<Row>, StoreError>;
 
     /// All rows of a projection (of one partition if given), ordered by key.
-    async fn rows(
-        &self,
-        projection: &str,
-        partition: Option<&str>,
-    ) -> Result<Vec<Row>, StoreError>;
+    async fn rows(&self, projection: &str, partition: Option<&str>)
+        -> Result<Vec<Row>, StoreError>;
 
     /// Deletes every row and the checkpoint of a projection (for a rebuild).
     async fn reset_projection(&self, projection: &str) -> Result<(), StoreError>;

@@ -39,14 +39,19 @@ pub struct SubjectId(pub Uuid);
 /// last event read). On PostgreSQL `tx_id` is the writing transaction's `xid8` and the order is
 /// `(tx_id, position)`; on SQLite there is one writer, `tx_id` is always 0 and the order is the
 /// position alone. [`Cursor::START`] is before every event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 pub struct Cursor {
     pub tx_id: u64,
     pub position: u64,
 }
 
 impl Cursor {
-    pub const START: Cursor = Cursor { tx_id: 0, position: 0 };
+    pub const START: Cursor = Cursor {
+        tx_id: 0,
+        position: 0,
+    };
 }
 
 /// What the appender believes the stream's version (its number of events) is.
@@ -93,7 +98,10 @@ pub enum Personal {
     /// The event carries no personal data.
     None,
     /// Decrypted with the subject's key.
-    Present { subject: SubjectId, plaintext: Vec<u8> },
+    Present {
+        subject: SubjectId,
+        plaintext: Vec<u8>,
+    },
     /// The subject's key was deleted (GDPR Art. 17): the data is gone for good.
     Erased { subject: SubjectId },
 }

@@ -80,7 +80,13 @@ impl DataKey {
 fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let ciphertext = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
         .expect("XChaCha20-Poly1305 encryption of an in-memory buffer cannot fail");
     let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
     out.extend_from_slice(&nonce);
@@ -90,11 +96,19 @@ fn seal_with(cipher: &XChaCha20Poly1305, aad: &[u8], plaintext: &[u8]) -> Vec<u8
 
 fn open_with(cipher: &XChaCha20Poly1305, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
     if sealed.len() < NONCE_LEN {
-        return Err(StoreError::Corrupt("sealed data is shorter than its nonce".into()));
+        return Err(StoreError::Corrupt(
+            "sealed data is shorter than its nonce".into(),
+        ));
     }
     let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
     cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad,
+            },
+        )
         .map_err(|_| StoreError::Corrupt("sealed data does not open with its key".into()))
 }
 
@@ -104,7 +118,11 @@ pub fn wrap(master: &MasterKey, subject: SubjectId, key: &DataKey) -> Vec<u8> {
 }
 
 /// Unwraps a stored data key.
-pub fn unwrap(master: &MasterKey, subject: SubjectId, wrapped: &[u8]) -> Result<DataKey, StoreError> {
+pub fn unwrap(
+    master: &MasterKey,
+    subject: SubjectId,
+    wrapped: &[u8],
+) -> Result<DataKey, StoreError> {
     let bytes = open_with(&master.cipher(), subject.0.as_bytes(), wrapped)?;
     let bytes: [u8; 32] = bytes
         .try_into()
@@ -144,7 +162,10 @@ mod tests {
         let subject = SubjectId(uuid::Uuid::new_v4());
         let event = uuid::Uuid::new_v4();
         let sealed = seal(&key, subject, event, b"Erika Mustermann");
-        assert_eq!(open(&key, subject, event, &sealed).unwrap(), b"Erika Mustermann");
+        assert_eq!(
+            open(&key, subject, event, &sealed).unwrap(),
+            b"Erika Mustermann"
+        );
         assert!(open(&key, subject, uuid::Uuid::new_v4(), &sealed).is_err());
         assert!(open(&key, SubjectId(uuid::Uuid::new_v4()), event, &sealed).is_err());
         assert!(open(&DataKey::generate(), subject, event, &sealed).is_err());

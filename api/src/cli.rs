@@ -1,0 +1,229 @@
+//! The `buergeramt` command line. Every subcommand reads the same settings (see `--help`).
+
+use std::io::Write;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+use crate::{AppState, Backend};
+
+const ENVIRONMENT_HELP: &str = "\
+Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read first):
+  BUERGERAMT_DATA_DIR          where the embedded store and master key live   [default: ./data]
+  BUERGERAMT_LISTEN            address the HTTP server binds                  [default: 127.0.0.1:8080]
+  DATABASE_URL                 postgres://… to use PostgreSQL instead of the embedded SQLite store
+  BUERGERAMT_MASTER_KEY        64 hex chars wrapping every citizen's data key [default: generated into DATA_DIR/master.key]
+  BUERGERAMT_PG_MAX_CONNECTIONS  PostgreSQL pool size                        [default: 16]
+  BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]";
+
+/// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
+#[derive(Debug, Parser)]
+#[command(name = "buergeramt", version, after_help = ENVIRONMENT_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service (the default). Prints the URL once it listens.
+    Serve {
+        /// Seed demo cases first if the store is empty, so there is something to look at.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or update the store's schema, then exit. `serve` does this too.
+    Migrate,
+    /// Walk the tamper-evident hash chains and name the first altered event of each broken stream.
+    /// Exits with status 1 if anything does not match.
+    Verify {
+        /// Check only this case (its id).
+        #[arg(long, conflicts_with = "stream")]
+        case: Option<uuid::Uuid>,
+        /// Check only this stream (its full name, e.g. schedule-mitte-2026-11-24).
+        #[arg(long)]
+        stream: Option<String>,
+    },
+    /// Delete a projection's read model and replay every event into it.
+    Rebuild {
+        /// The projection's name (e.g. case_summary).
+        projection: String,
+    },
+    /// Seed realistic demo cases (offices, schedules, citizens in every stage of a case).
+    Demo,
+    /// Erase a citizen's personal data for good (GDPR Art. 17) by deleting their data key.
+    /// Their events stay, read as erased, and every hash chain still verifies.
+    EraseCitizen {
+        /// The citizen's id.
+        citizen: uuid::Uuid,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> anyhow::Result<std::process::ExitCode> {
+    let cli = Cli::parse();
+    let settings = Settings::load().context("reading settings")?;
+    init_tracing(settings.log_json);
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            let backend = Backend::open(&settings).await?;
+            say(&format!("The {} store is migrated.", backend.kind))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Verify { case, stream } => verify(settings, case, stream).await,
+        Command::Rebuild { projection } => rebuild(settings, &projection).await,
+        Command::Demo => {
+            let backend = Backend::open(&settings).await?;
+            let report = crate::demo::seed(&backend.events, chrono::Utc::now()).await?;
+            say(&report.to_string())?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::EraseCitizen { citizen } => {
+            let backend = Backend::open(&settings).await?;
+            let existed = backend
+                .events
+                .erase_subject(store::SubjectId(citizen))
+                .await?;
+            say(if existed {
+                "The citizen's data key is deleted; their personal data reads as erased."
+            } else {
+                "No data key was stored for this citizen; nothing to erase."
+            })?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn say(line: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode> {
+    let backend = Backend::open(&settings).await?;
+    if demo {
+        let empty = backend
+            .events
+            .read_all(store::Cursor::START, 1)
+            .await?
+            .is_empty();
+        if empty {
+            let report = crate::demo::seed(&backend.events, chrono::Utc::now()).await?;
+            say(&report.to_string())?;
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("binding {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        backend,
+        catalogue: std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
+    };
+    tracing::info!(%address, store = state.backend.kind, "listening");
+    say(&format!(
+        "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",
+        state.backend.kind
+    ))?;
+    crate::serve(listener, state, shutdown_signal()).await?;
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+async fn verify(
+    settings: Settings,
+    case: Option<uuid::Uuid>,
+    stream: Option<String>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let backend = Backend::open(&settings).await?;
+    let stream = match (case, stream) {
+        (Some(case), _) => Some(store::StreamId::new(domain::CaseId(case).stream_name())?),
+        (None, Some(name)) => Some(store::StreamId::new(name)?),
+        (None, None) => None,
+    };
+    if let Some(stream) = &stream {
+        if backend.events.stream_version(stream).await? == 0 {
+            say(&format!("No stream named {stream} is stored."))?;
+            return Ok(std::process::ExitCode::from(2));
+        }
+    }
+    let report = backend.events.verify(stream.as_ref()).await?;
+    say(&format!(
+        "Checked {} events in {} streams.",
+        report.events_checked, report.streams_checked
+    ))?;
+    if report.is_intact() {
+        say("Every hash chain is intact.")?;
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    for broken in &report.broken {
+        say(&format!(
+            "ALTERED: stream {} at version {} (global position {}): {}",
+            broken.stream_id, broken.stream_version, broken.global_position, broken.reason
+        ))?;
+    }
+    Ok(std::process::ExitCode::from(1))
+}
+
+async fn rebuild(settings: Settings, name: &str) -> anyhow::Result<std::process::ExitCode> {
+    let Some(projection) = projections::by_name(name) else {
+        let known: Vec<_> = projections::all().iter().map(|p| p.name()).collect();
+        say(&format!(
+            "There is no projection named {name:?}. Known: {}",
+            known.join(", ")
+        ))?;
+        return Ok(std::process::ExitCode::from(2));
+    };
+    let backend = Backend::open(&settings).await?;
+    let started = std::time::Instant::now();
+    let mut runner = projections::Runner::new(
+        backend.events.clone(),
+        backend.read_models.clone(),
+        projection,
+    );
+    let events = runner.rebuild().await?;
+    say(&format!(
+        "Rebuilt {name} from {events} events in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    ))?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,214 @@
+//! Typed settings: defaults, then an optional TOML file (`BUERGERAMT_CONFIG`), then environment
+//! variables (`BUERGERAMT_*`, and `DATABASE_URL`). Secrets are redacted in `Debug`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A string that never shows in logs or `Debug` output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the embedded store and the master key live. `BUERGERAMT_DATA_DIR`, default `./data`.
+    pub data_dir: PathBuf,
+    /// The address the HTTP server binds. `BUERGERAMT_LISTEN`, default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `postgres://…` switches from the embedded SQLite store to PostgreSQL. `DATABASE_URL`.
+    pub database_url: Option<Secret>,
+    /// 64 hex characters; the key that wraps every citizen's data key. `BUERGERAMT_MASTER_KEY`.
+    /// Without it a key is generated once and kept in `<data_dir>/master.key`.
+    pub master_key: Option<Secret>,
+    /// Connections to PostgreSQL. `BUERGERAMT_PG_MAX_CONNECTIONS`, default 16.
+    pub pg_max_connections: u32,
+    /// Log lines as JSON (`BUERGERAMT_LOG_JSON=true`) instead of text.
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            master_key: None,
+            pg_max_connections: 16,
+            log_json: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read the settings file {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the settings file {path} is not valid: {source}")]
+    Toml {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{name} is not valid: {reason}")]
+    Env { name: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Loads settings from the process environment.
+    pub fn load() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Loads settings from any variable lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut settings = match get("BUERGERAMT_CONFIG") {
+            Some(path) => Self::from_file(Path::new(&path))?,
+            None => Self::default(),
+        };
+        if let Some(dir) = get("BUERGERAMT_DATA_DIR") {
+            settings.data_dir = PathBuf::from(dir);
+        }
+        if let Some(listen) = get("BUERGERAMT_LISTEN") {
+            settings.listen = listen.parse().map_err(|_| SettingsError::Env {
+                name: "BUERGERAMT_LISTEN",
+                reason: format!("{listen:?} is not an address like 127.0.0.1:8080"),
+            })?;
+        }
+        if let Some(url) = get("DATABASE_URL").filter(|u| !u.is_empty()) {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(SettingsError::Env {
+                    name: "DATABASE_URL",
+                    reason:
+                        "only postgres:// URLs are supported; leave it unset for the embedded store"
+                            .into(),
+                });
+            }
+            settings.database_url = Some(Secret::new(url));
+        }
+        if let Some(key) = get("BUERGERAMT_MASTER_KEY").filter(|k| !k.is_empty()) {
+            settings.master_key = Some(Secret::new(key));
+        }
+        if let Some(n) = get("BUERGERAMT_PG_MAX_CONNECTIONS") {
+            settings.pg_max_connections =
+                n.parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or(SettingsError::Env {
+                        name: "BUERGERAMT_PG_MAX_CONNECTIONS",
+                        reason: format!("{n:?} is not a positive number"),
+                    })?;
+        }
+        if let Some(flag) = get("BUERGERAMT_LOG_JSON") {
+            settings.log_json = matches!(flag.as_str(), "1" | "true" | "yes");
+        }
+        Ok(settings)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::File {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| SettingsError::Toml {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The embedded store's file.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("buergeramt.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_store_on_localhost_8080() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert!(s.database_url.is_none());
+    }
+
+    #[test]
+    fn environment_variables_override_defaults() {
+        let s = load(&[
+            ("BUERGERAMT_LISTEN", "0.0.0.0:9000"),
+            ("BUERGERAMT_DATA_DIR", "/tmp/x"),
+            ("DATABASE_URL", "postgres://u@h/db"),
+        ])
+        .unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.database_url.unwrap().expose(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_an_error_that_names_the_variable() {
+        let err = load(&[("BUERGERAMT_LISTEN", "eight-thousand")]).unwrap_err();
+        assert!(err.to_string().contains("BUERGERAMT_LISTEN"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = load(&[
+            ("DATABASE_URL", "postgres://user:hunter2@h/db"),
+            ("BUERGERAMT_MASTER_KEY", "00ff"),
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains("00ff"));
+    }
+
+    #[test]
+    fn a_settings_file_is_read_before_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\ndata_dir = \"/srv/b\"\n",
+        )
+        .unwrap();
+        let s = load(&[
+            ("BUERGERAMT_CONFIG", path.to_str().unwrap()),
+            ("BUERGERAMT_LISTEN", "127.0.0.1:7001"),
+        ])
+        .unwrap();
+        assert_eq!(s.data_dir, PathBuf::from("/srv/b"));
+        assert_eq!(s.listen.port(), 7001);
+    }
+}

@@ -1,0 +1,154 @@
+//! Workloads run against any [`store::EventStore`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use store::{Cursor, EventStore, ExpectedVersion, NewEvent, ReadModelStore, StreamId};
+
+use crate::Figure;
+
+/// A realistic non-personal payload of about 200 bytes.
+pub fn payload(i: u64) -> Vec<u8> {
+    format!(
+        r#"{{"at":"2026-11-24T09:{:02}:00Z","office":"potsdam-mitte","service":"wohnsitz_anmeldung","slot":"2026-11-24T10:15:00Z","actor":{{"kind":"system"}},"seq":{i},"channel":"video"}}"#,
+        i % 60
+    )
+    .into_bytes()
+}
+
+fn event(i: u64) -> NewEvent {
+    NewEvent {
+        event_id: uuid::Uuid::now_v7(),
+        event_type: "BenchmarkTick".into(),
+        schema_version: 1,
+        payload: payload(i),
+        personal: None,
+    }
+}
+
+/// `writers` tasks, each appending batches of `batch` events to its own stream with the exact
+/// expected version, for `duration`. Counts events.
+pub async fn appends(
+    backend: &'static str,
+    store: Arc<dyn EventStore>,
+    writers: usize,
+    batch: usize,
+    duration: Duration,
+    run: &str,
+) -> anyhow::Result<Figure> {
+    let total = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        let total = total.clone();
+        let stream = StreamId::new(format!("bench-{run}-w{w}"))?;
+        tasks.push(tokio::spawn(async move {
+            let mut version = 0u64;
+            while Instant::now() < deadline {
+                let events = (0..batch as u64).map(|i| event(version + i)).collect();
+                store
+                    .append(&stream, ExpectedVersion::Exact(version), events)
+                    .await?;
+                version += batch as u64;
+                total.fetch_add(batch as u64, Ordering::Relaxed);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let name = if batch == 1 {
+        format!("single-event appends, {writers} writers")
+    } else {
+        format!("{batch}-event batches, {writers} writers (events)")
+    };
+    Ok(Figure {
+        backend,
+        workload: name,
+        count: total.load(Ordering::Relaxed),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Fills the store with `count` events of realistic case lifecycles (through the domain codec),
+/// in batches from 16 writers. Returns the number of events written.
+pub async fn fill_with_cases(store: Arc<dyn EventStore>, count: u64) -> anyhow::Result<u64> {
+    let writers = 16u64;
+    let per_writer = count.div_ceil(writers);
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut written = 0u64;
+            let mut n = 0u64;
+            while written < per_writer {
+                let (stream, events) = crate::workloads::case_lifecycle(w * 1_000_000 + n)?;
+                let len = events.len() as u64;
+                store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                written += len;
+                n += 1;
+            }
+            anyhow::Ok(written)
+        }));
+    }
+    let mut total = 0;
+    for task in tasks {
+        total += task.await??;
+    }
+    Ok(total)
+}
+
+/// Reads every event from the start in global order.
+pub async fn catch_up(backend: &'static str, store: &dyn EventStore) -> anyhow::Result<Figure> {
+    let started = Instant::now();
+    let mut cursor = Cursor::START;
+    let mut count = 0u64;
+    loop {
+        let batch = store.read_all(cursor, 5000).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.cursor;
+        count += batch.len() as u64;
+    }
+    Ok(Figure {
+        backend,
+        workload: "catch-up read from the start (events)".into(),
+        count,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Rebuilds the case summary projection from zero.
+pub async fn rebuild(
+    backend: &'static str,
+    events: Arc<dyn EventStore>,
+    models: Arc<dyn ReadModelStore>,
+) -> anyhow::Result<Figure> {
+    let projection = projections::by_name("case_summary")
+        .ok_or_else(|| anyhow::anyhow!("no case_summary projection"))?;
+    let mut runner = projections::Runner::new(events, models, projection);
+    let started = Instant::now();
+    let count = runner.rebuild().await?;
+    Ok(Figure {
+        backend,
+        workload: "projection rebuild, case_summary (events)".into(),
+        count,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Verifies every hash chain.
+pub async fn verify(backend: &'static str, store: &dyn EventStore) -> anyhow::Result<Figure> {
+    let started = Instant::now();
+    let report = store.verify(None).await?;
+    anyhow::ensure!(report.is_intact(), "the benchmark store does not verify");
+    Ok(Figure {
+        backend,
+        workload: "verify all hash chains (events)".into(),
+        count: report.events_checked,
+        elapsed: started.elapsed(),
+    })
+}

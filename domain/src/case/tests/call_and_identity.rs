@@ -1,0 +1,103 @@
+//! Calling the citizen by video and checking the identity during the call.
+
+use super::*;
+
+fn start_call() -> CaseCommand {
+    CaseCommand::StartCall {
+        clerk: CLERK,
+        session_id: SESSION,
+        at: t(9, 1),
+    }
+}
+
+fn check_identity() -> CaseCommand {
+    CaseCommand::CheckIdentity {
+        clerk: CLERK,
+        method: IdentityMethod::IdCardOnCamera,
+        at: t(9, 2),
+    }
+}
+
+#[test]
+fn an_admitted_citizen_is_called() {
+    let case = given::<Case>([opened(), booked(), checked_in(), admitted()])
+        .when(start_call())
+        .then_expect(vec![call_started()]);
+    assert_eq!(case.status(), CaseStatus::InCall);
+    assert_eq!(case.current_call(), Some(SESSION));
+}
+
+#[test]
+fn a_citizen_cannot_be_called_before_checking_in() {
+    given::<Case>([opened(), booked()])
+        .when(start_call())
+        .then_error(|e| *e == CaseError::NotAdmitted);
+}
+
+#[test]
+fn a_waiting_citizen_cannot_be_called_before_being_admitted() {
+    given::<Case>([opened(), booked(), checked_in()])
+        .when(start_call())
+        .then_error(|e| *e == CaseError::NotAdmitted);
+}
+
+#[test]
+fn a_second_call_cannot_start_while_one_is_running() {
+    given::<Case>(in_call())
+        .when(start_call())
+        .then_error(|e| *e == CaseError::NotAdmitted);
+}
+
+#[test]
+fn a_running_call_ends_and_another_may_follow() {
+    let case = given::<Case>(in_call())
+        .when(CaseCommand::EndCall {
+            actor: clerk(),
+            at: t(9, 14),
+        })
+        .then_expect(vec![call_ended()]);
+    assert_eq!(case.status(), CaseStatus::Admitted);
+    assert!(case.handle(start_call()).is_ok());
+}
+
+#[test]
+fn a_call_cannot_end_when_none_is_running() {
+    given::<Case>([opened(), booked(), checked_in(), admitted()])
+        .when(CaseCommand::EndCall {
+            actor: clerk(),
+            at: t(9, 14),
+        })
+        .then_error(|e| *e == CaseError::NoCall);
+}
+
+#[test]
+fn the_identity_is_checked_during_a_call() {
+    let case = given::<Case>(in_call())
+        .when(check_identity())
+        .then_expect(vec![identity_checked()]);
+    assert_eq!(
+        case.identity_checked(),
+        Some(IdentityMethod::IdCardOnCamera)
+    );
+}
+
+#[test]
+fn the_identity_cannot_be_checked_before_the_call() {
+    given::<Case>([opened(), booked(), checked_in(), admitted()])
+        .when(check_identity())
+        .then_error(|e| *e == CaseError::NoCall);
+}
+
+#[test]
+fn the_identity_cannot_be_checked_after_the_call_ended() {
+    given::<Case>(and(in_call(), [call_ended()]))
+        .when(check_identity())
+        .then_error(|e| *e == CaseError::NoCall);
+}
+
+#[test]
+fn the_identity_cannot_be_checked_twice() {
+    given::<Case>(identified())
+        .when(check_identity())
+        .then_error(|e| *e == CaseError::IdentityAlreadyChecked);
+}

@@ -1,0 +1,183 @@
+//! Test support: a fresh PostgreSQL database per test.
+//!
+//! Always compiled (it is small and needs no extra dependency) so that the store's own
+//! integration tests and the tests of other crates use the same helper without feature flags.
+//! Production code has no reason to call it.
+//!
+//! The server is found through `BUERGERAMT_TEST_DATABASE_URL` (an admin URL, default
+//! [`DEFAULT_ADMIN_URL`]). If it does not answer, the helper panics: a test suite that silently
+//! skipped PostgreSQL would prove nothing about it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Executor};
+
+use crate::postgres::PgStore;
+use crate::vault::MasterKey;
+
+/// The environment variable holding the admin URL of the test server.
+pub const TEST_DATABASE_URL_ENV: &str = "BUERGERAMT_TEST_DATABASE_URL";
+
+/// The admin URL used when [`TEST_DATABASE_URL_ENV`] is not set.
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database created for one test; dropped (`WITH (FORCE)`) when this value is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL of the new database (the admin URL with the database name replaced).
+    pub url: String,
+    /// The database's name, `bt_<uuid>`.
+    pub name: String,
+    admin_url: String,
+}
+
+impl TestDatabase {
+    /// A [`PgStore`] on this database with the given master key, migrated. Panics on failure.
+    pub async fn pg_store(&self, master: MasterKey, max_connections: u32) -> PgStore {
+        PgStore::connect(&self.url, master, max_connections)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to test database {}: {e}", self.name))
+    }
+}
+
+/// The admin URL of the test server.
+pub fn admin_url() -> String {
+    std::env::var(TEST_DATABASE_URL_ENV)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_ADMIN_URL.to_string())
+}
+
+async fn connect_admin(admin_url: &str) -> PgConnection {
+    let unreachable = |detail: String| -> ! {
+        panic!(
+            "PostgreSQL is not reachable at {admin_url} ({detail}); run `make pg-up` or set \
+             {TEST_DATABASE_URL_ENV}"
+        )
+    };
+    let options = PgConnectOptions::from_str(admin_url)
+        .unwrap_or_else(|e| unreachable(format!("bad URL: {e}")));
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        PgConnection::connect_with(&options),
+    )
+    .await
+    {
+        Ok(Ok(conn)) => conn,
+        Ok(Err(e)) => unreachable(e.to_string()),
+        Err(_) => unreachable("no answer within 10 s".into()),
+    }
+}
+
+/// Creates a uniquely named, empty database (no migrations run yet) on the test server.
+///
+/// Panics with a clear message if PostgreSQL is not reachable.
+pub async fn fresh_pg_database() -> TestDatabase {
+    fresh_pg_database_at(&admin_url()).await
+}
+
+/// [`fresh_pg_database`] on the server of `admin_url`.
+pub async fn fresh_pg_database_at(admin_url: &str) -> TestDatabase {
+    let admin_url = admin_url.to_string();
+    let name = format!("bt_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = connect_admin(&admin_url).await;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match conn
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+        {
+            Ok(_) => break,
+            // "source database template1 is being accessed by other users": someone is
+            // briefly connected to the template; try again.
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("55006") && attempt < 20 =>
+            {
+                tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+            }
+            Err(e) => panic!("creating test database {name} at {admin_url}: {e}"),
+        }
+    }
+    let _ = conn.close().await;
+    TestDatabase {
+        url: with_database(&admin_url, &name),
+        name,
+        admin_url,
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // A separate thread with its own runtime: this works inside and outside async tests
+        // (blocking on the test's own runtime from `Drop` would panic or deadlock).
+        let dropper = std::thread::spawn(move || -> Result<(), String> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let options = PgConnectOptions::from_str(&admin_url).map_err(|e| e.to_string())?;
+                let mut conn = PgConnection::connect_with(&options)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let _ = conn.close().await;
+                Ok(())
+            })
+        });
+        match dropper.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
+            Err(_) => eprintln!(
+                "could not drop test database {}: thread panicked",
+                self.name
+            ),
+        }
+    }
+}
+
+/// `url` with its database name replaced by `database` (query parameters are kept).
+pub fn with_database(url: &str, database: &str) -> String {
+    let authority_start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let query_start = url[authority_start..]
+        .find('?')
+        .map(|i| authority_start + i)
+        .unwrap_or(url.len());
+    let path_start = url[authority_start..query_start]
+        .find('/')
+        .map(|i| authority_start + i)
+        .unwrap_or(query_start);
+    format!("{}/{}{}", &url[..path_start], database, &url[query_start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_name_is_replaced_and_parameters_are_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "bt_1"),
+            "postgres://postgres@127.0.0.1:5432/bt_1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@host/db?sslmode=disable", "bt_1"),
+            "postgres://u:p@host/bt_1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://host:5432", "bt_1"),
+            "postgres://host:5432/bt_1"
+        );
+        assert_eq!(
+            with_database("postgres://host?x=1", "bt_1"),
+            "postgres://host/bt_1?x=1"
+        );
+    }
+}

@@ -21,6 +21,7 @@ pub mod case;
 pub mod catalogue;
 pub mod codec;
 pub mod decimal;
+pub mod fixtures;
 pub mod ids;
 pub mod money;
 pub mod pii;

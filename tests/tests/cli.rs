@@ -28,10 +28,9 @@ async fn queue_eventually(
     panic!("the queue never showed {at_least} cases");
 }
 
-fn demo_day(app: &support::App) -> String {
-    let report = app
-        .printed
-        .iter()
+/// The day the demo seeded, read from its report line ("Seeded … for YYYY-MM-DD and …").
+fn demo_day<'a>(mut lines: impl Iterator<Item = &'a str>) -> String {
+    let report = lines
         .find(|l| l.starts_with("Seeded"))
         .expect("a demo report");
     report

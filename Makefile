@@ -26,7 +26,7 @@ pg-up:
 	@scripts/pg-up.sh
 
 bench:
-	BUERGERAMT_BENCH_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked
+	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked
 
 demo:
 	$(CARGO) run --quiet -p api --bin buergeramt -- demo

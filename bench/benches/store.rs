@@ -1,14 +1,14 @@
 //! `make bench`: event-store throughput on PostgreSQL (synchronous_commit=on) against postgres-es
 //! and raw INSERT baselines, and the same workloads on the embedded SQLite store.
 //!
-//! Environment: `BUERGERAMT_BENCH_DATABASE_URL` (an admin URL; a throwaway database is created and
+//! Environment: `BUERGERAMT_TEST_DATABASE_URL` (an admin URL; a throwaway database is created and
 //! dropped), `BUERGERAMT_BENCH_SECONDS` (per throughput workload, default 5),
 //! `BUERGERAMT_BENCH_EVENTS` (replay size, default 1,000,000).
 
 use std::io::Write;
 use std::sync::Arc;
 
-use buergeramt_bench::{baselines, replay_events, run_time, workloads, BenchDatabase, Figure};
+use buergeramt_bench::{baselines, replay_events, run_time, workloads, Figure};
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::vault::MasterKey;
@@ -23,30 +23,46 @@ fn report(figure: &Figure) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
-    let admin = std::env::var("BUERGERAMT_BENCH_DATABASE_URL")
+    let admin = std::env::var("BUERGERAMT_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let duration = run_time();
     let replay = replay_events();
     let mut figures = Vec::new();
 
     // PostgreSQL.
-    let db = BenchDatabase::create(&admin).await?;
-    let result = postgres(&db.url, duration, replay, &mut figures).await;
-    db.drop_now().await?;
-    result?;
+    let db = store::testing::fresh_pg_database_at(&admin).await;
+    postgres(&db.url, duration, replay, &mut figures).await?;
+    drop(db);
 
     // SQLite.
     let dir = tempfile::tempdir()?;
-    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("bench.db"), MasterKey::generate()).await?);
+    let sqlite =
+        Arc::new(SqliteStore::open(&dir.path().join("bench.db"), MasterKey::generate()).await?);
     let events: Arc<dyn EventStore> = sqlite.clone();
     let models: Arc<dyn ReadModelStore> = sqlite;
     for writers in [1, 16, 64] {
-        let f = workloads::appends("sqlite", events.clone(), writers, 1, duration, &format!("s{writers}")).await?;
+        let f = workloads::appends(
+            "sqlite",
+            events.clone(),
+            writers,
+            1,
+            duration,
+            &format!("s{writers}"),
+        )
+        .await?;
         report(&f);
         figures.push(f);
     }
     for batch in [10, 100] {
-        let f = workloads::appends("sqlite", events.clone(), 16, batch, duration, &format!("b{batch}")).await?;
+        let f = workloads::appends(
+            "sqlite",
+            events.clone(),
+            16,
+            batch,
+            duration,
+            &format!("b{batch}"),
+        )
+        .await?;
         report(&f);
         figures.push(f);
     }
@@ -63,13 +79,23 @@ async fn postgres(
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
     baselines::prepare(url).await?;
-    let pg = Arc::new(PgStore::connect(url, MasterKey::generate(), 70).await?);
-    let events: Arc<dyn EventStore> = pg.clone();
-    let models: Arc<dyn ReadModelStore> = pg.clone();
+    let master = MasterKey::generate();
+    // PostgreSQL here allows 100 connections: each workload gets its own pool, closed after it.
     for writers in [1, 16, 64] {
-        let f = workloads::appends("postgres", events.clone(), writers, 1, duration, &format!("p{writers}")).await?;
+        let pg = PgStore::connect(url, master.clone(), writers as u32).await?;
+        let events: Arc<dyn EventStore> = Arc::new(pg.clone());
+        let f = workloads::appends(
+            "postgres",
+            events,
+            writers,
+            1,
+            duration,
+            &format!("p{writers}"),
+        )
+        .await?;
         report(&f);
         figures.push(f);
+        pg.pool().close().await;
         let f = baselines::postgres_es(url, writers, duration).await?;
         report(&f);
         figures.push(f);
@@ -77,8 +103,19 @@ async fn postgres(
         report(&f);
         figures.push(f);
     }
+    let pg = Arc::new(PgStore::connect(url, master, 20).await?);
+    let events: Arc<dyn EventStore> = pg.clone();
+    let models: Arc<dyn ReadModelStore> = pg.clone();
     for batch in [10, 100] {
-        let f = workloads::appends("postgres", events.clone(), 16, batch, duration, &format!("b{batch}")).await?;
+        let f = workloads::appends(
+            "postgres",
+            events.clone(),
+            16,
+            batch,
+            duration,
+            &format!("b{batch}"),
+        )
+        .await?;
         report(&f);
         figures.push(f);
     }
@@ -122,9 +159,21 @@ fn rate(figures: &[Figure], backend: &str, workload: &str) -> Option<f64> {
 fn ratios(figures: &[Figure]) {
     let mut out = std::io::stdout().lock();
     for writers in [1, 16, 64] {
-        let ours = rate(figures, "postgres", &format!("single-event appends, {writers} writers"));
-        let es = rate(figures, "postgres", &format!("BASELINE postgres-es persist, {writers} writers"));
-        let raw = rate(figures, "postgres", &format!("BASELINE raw INSERT, {writers} writers"));
+        let ours = rate(
+            figures,
+            "postgres",
+            &format!("single-event appends, {writers} writers"),
+        );
+        let es = rate(
+            figures,
+            "postgres",
+            &format!("BASELINE postgres-es persist, {writers} writers"),
+        );
+        let raw = rate(
+            figures,
+            "postgres",
+            &format!("BASELINE raw INSERT, {writers} writers"),
+        );
         if let (Some(ours), Some(es), Some(raw)) = (ours, es, raw) {
             let _ = writeln!(
                 out,

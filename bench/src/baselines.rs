@@ -93,7 +93,7 @@ impl cqrs_es::Aggregate for Tick {
         &mut self,
         _command: (),
         _service: &(),
-        _sink: &cqrs_es::EventSink<Self>,
+        _sink: &cqrs_es::event_sink::EventSink<Self>,
     ) -> Result<(), Never> {
         Ok(())
     }
@@ -116,13 +116,17 @@ pub async fn postgres_es(url: &str, writers: usize, duration: Duration) -> anyho
         .max_connections(writers as u32)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                sqlx::query("SET synchronous_commit = on").execute(conn).await?;
+                sqlx::query("SET synchronous_commit = on")
+                    .execute(conn)
+                    .await?;
                 Ok(())
             })
         })
         .connect(url)
         .await?;
-    let repo = Arc::new(PostgresEventRepository::new(pool.clone()).with_tables("pges_events", "pges_snapshots"));
+    let repo = Arc::new(
+        PostgresEventRepository::new(pool.clone()).with_tables("pges_events", "pges_snapshots"),
+    );
     let total = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + duration;
@@ -174,7 +178,9 @@ pub async fn raw_insert(url: &str, writers: usize, duration: Duration) -> anyhow
         .max_connections(writers as u32)
         .after_connect(|conn, _| {
             Box::pin(async move {
-                sqlx::query("SET synchronous_commit = on").execute(conn).await?;
+                sqlx::query("SET synchronous_commit = on")
+                    .execute(conn)
+                    .await?;
                 Ok(())
             })
         })

@@ -88,7 +88,9 @@ pub async fn fill_with_cases(store: Arc<dyn EventStore>, count: u64) -> anyhow::
             while written < per_writer {
                 let (stream, events) = crate::workloads::case_lifecycle(w * 1_000_000 + n)?;
                 let len = events.len() as u64;
-                store.append(&stream, ExpectedVersion::NoStream, events).await?;
+                store
+                    .append(&stream, ExpectedVersion::NoStream, events)
+                    .await?;
                 written += len;
                 n += 1;
             }
@@ -100,6 +102,36 @@ pub async fn fill_with_cases(store: Arc<dyn EventStore>, count: u64) -> anyhow::
         total += task.await??;
     }
     Ok(total)
+}
+
+/// The events of case number `n`: a realistic lifecycle decided by the real aggregate (4 to 16
+/// events, with personal data sealed for the citizen).
+pub fn case_lifecycle(n: u64) -> anyhow::Result<(StreamId, Vec<NewEvent>)> {
+    use std::sync::OnceLock;
+    static SERVICES: OnceLock<Vec<domain::catalogue::Service>> = OnceLock::new();
+    let services = SERVICES.get_or_init(|| {
+        domain::catalogue::Catalogue::default_catalogue()
+            .map(|c| {
+                c.services()
+                    .iter()
+                    .filter(|s| s.video_allowed())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    anyhow::ensure!(!services.is_empty(), "no video services in the catalogue");
+    let office = domain::OfficeId::parse(if n % 2 == 0 {
+        "potsdam-mitte"
+    } else {
+        "potsdam-babelsberg"
+    })?;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")?.to_utc()
+        + chrono::Duration::minutes((n % 32) as i64 * 15);
+    let service = &services[(n as usize) % services.len()];
+    let (case_id, history) = domain::fixtures::case_history(n, service, &office, start)?;
+    let events = history.iter().map(store::repository::encode).collect();
+    Ok((StreamId::new(case_id.stream_name())?, events))
 }
 
 /// Reads every event from the start in global order.

@@ -688,10 +688,6 @@ impl EventStore for PgStore {
             if tokio::time::Instant::now() + step > deadline {
                 // Still held back: a long transaction is running. Return what is safe; the
                 // rest comes with a later read.
-                if std::env::var("PGDEBUG_HELD").is_ok() {
-                    let who: Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as("select datname::text, backend_xid::text, (now()-xact_start)::text, left(query, 100) from pg_stat_activity where backend_xid is not null order by xact_start").fetch_all(&self.pool).await?;
-                    eprintln!("HELD target={target} who={who:?}");
-                }
                 return self.to_events(rows).await;
             }
             tokio::time::sleep(step).await;

@@ -7,9 +7,21 @@
 //! The server is found through `BUERGERAMT_TEST_DATABASE_URL` (an admin URL, default
 //! [`DEFAULT_ADMIN_URL`]). If it does not answer, the helper panics: a test suite that silently
 //! skipped PostgreSQL would prove nothing about it.
+//!
+//! # Why dropping is deferred
+//! `DROP DATABASE` holds a transaction id while it waits for a checkpoint: measured here up to
+//! 6.6 s while other tests wrote. Readers of every database in the cluster read below the oldest
+//! running transaction id (see `postgres.rs`), so each drop stalled the gap-free readers of every
+//! other running test and made their "nothing arrives within 1 s" checks fail. A dropped
+//! [`TestDatabase`] is therefore only queued; the queue is dropped as soon as no test database of
+//! this process is alive (at the latest when the process's last test ends), and no new test
+//! database is created while a queue is being dropped.
 
 use std::str::FromStr;
+use std::sync::Mutex;
 use std::time::Duration;
+
+use futures::StreamExt;
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Executor};
@@ -78,10 +90,56 @@ pub async fn fresh_pg_database() -> TestDatabase {
     fresh_pg_database_at(&admin_url()).await
 }
 
+/// The test databases of this process: how many are alive, which wait to be dropped.
+#[derive(Debug, Default)]
+struct Registry {
+    live: usize,
+    pending: Vec<(String, String)>,
+    dropping: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    live: 0,
+    pending: Vec::new(),
+    dropping: false,
+});
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Counts a database as alive until defused into a [`TestDatabase`] (or undone on a panic).
+struct LiveGuard(bool);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        if !self.0 {
+            registry().live -= 1;
+        }
+    }
+}
+
+/// The names of dropped test databases of this process that still wait for their `DROP`.
+pub fn pending_drops() -> Vec<String> {
+    registry().pending.iter().map(|(_, name)| name.clone()).collect()
+}
+
 /// [`fresh_pg_database`] on the server of `admin_url`.
 pub async fn fresh_pg_database_at(admin_url: &str) -> TestDatabase {
     let admin_url = admin_url.to_string();
     let name = format!("bt_{}", uuid::Uuid::new_v4().simple());
+    // Wait while queued databases are being dropped: a test starting now would be stalled.
+    loop {
+        {
+            let mut registry = registry();
+            if !registry.dropping {
+                registry.live += 1;
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut live = LiveGuard(false);
     let mut conn = connect_admin(&admin_url).await;
     let mut attempt = 0;
     loop {
@@ -102,6 +160,7 @@ pub async fn fresh_pg_database_at(admin_url: &str) -> TestDatabase {
         }
     }
     let _ = conn.close().await;
+    live.0 = true;
     TestDatabase {
         url: with_database(&admin_url, &name),
         name,
@@ -111,36 +170,59 @@ pub async fn fresh_pg_database_at(admin_url: &str) -> TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
+        let batch = {
+            let mut registry = registry();
+            registry.live -= 1;
+            registry
+                .pending
+                .push((self.admin_url.clone(), self.name.clone()));
+            if registry.live > 0 {
+                return;
+            }
+            registry.dropping = true;
+            std::mem::take(&mut registry.pending)
+        };
         // A separate thread with its own runtime: this works inside and outside async tests
         // (blocking on the test's own runtime from `Drop` would panic or deadlock).
-        let dropper = std::thread::spawn(move || -> Result<(), String> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
+        let dropper = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| e.to_string())?;
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return vec![format!("no runtime to drop test databases: {e}")],
+            };
             runtime.block_on(async {
-                let options = PgConnectOptions::from_str(&admin_url).map_err(|e| e.to_string())?;
-                let mut conn = PgConnection::connect_with(&options)
+                futures::stream::iter(batch)
+                    .map(|(admin_url, name)| async move {
+                        drop_database(&admin_url, &name)
+                            .await
+                            .err()
+                            .map(|e| format!("could not drop test database {name}: {e}"))
+                    })
+                    .buffer_unordered(8)
+                    .filter_map(|e| async move { e })
+                    .collect::<Vec<String>>()
                     .await
-                    .map_err(|e| e.to_string())?;
-                conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let _ = conn.close().await;
-                Ok(())
             })
         });
-        match dropper.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
-            Err(_) => eprintln!(
-                "could not drop test database {}: thread panicked",
-                self.name
-            ),
+        let errors = dropper
+            .join()
+            .unwrap_or_else(|_| vec!["the thread dropping test databases panicked".into()]);
+        registry().dropping = false;
+        for error in errors {
+            eprintln!("{error}");
         }
     }
+}
+
+async fn drop_database(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let options = PgConnectOptions::from_str(admin_url)?;
+    let mut conn = PgConnection::connect_with(&options).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+        .await?;
+    let _ = conn.close().await;
+    Ok(())
 }
 
 /// `url` with its database name replaced by `database` (query parameters are kept).

@@ -234,11 +234,63 @@ async fn rebuild_and_erase_keep_the_store_consistent(backend: Backend) {
         "it lists the known projections"
     );
 
-    let erased = store.run(&["erase-citizen", &uuid::Uuid::now_v7().to_string()]);
-    assert!(erased.status.success());
-    assert!(stdout(&erased).contains("nothing to erase"));
+    let unknown = store.run(&["erase-citizen", &uuid::Uuid::now_v7().to_string()]);
+    assert!(unknown.status.success());
+    assert!(stdout(&unknown).contains("nothing to erase"));
+
+    // Erase a real demo citizen: their case still loads, with the contact erased, and every
+    // chain still verifies.
+    let events = open_store(&store).await;
+    let opened = events
+        .read_all(store::Cursor::START, 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event_type == "CaseOpened")
+        .expect("a demo case");
+    let store::Personal::Present { subject, .. } = opened.personal else {
+        panic!("a demo case carries its citizen's contact")
+    };
+    let repo = store::repository::Repository::new(events.clone());
+    let before = repo
+        .load::<domain::case::Case>(&opened.stream_id)
+        .await
+        .unwrap()
+        .state;
+    assert!(before.contact().is_some_and(|c| c.as_present().is_some()));
+    drop((events, repo));
+    let erased = store.run(&["erase-citizen", &subject.0.to_string()]);
+    assert!(
+        stdout(&erased).contains("key is deleted"),
+        "{}",
+        stdout(&erased)
+    );
+    let events = open_store(&store).await;
+    let repo = store::repository::Repository::new(events.clone());
+    let after = repo
+        .load::<domain::case::Case>(&opened.stream_id)
+        .await
+        .unwrap()
+        .state;
+    assert!(after.contact().is_some_and(|c| c.is_erased()));
+    assert_eq!(after.service(), before.service(), "non-personal facts stay");
+    assert_eq!(after.status(), before.status());
     let intact = store.run(&["verify"]);
-    assert!(intact.status.success());
+    assert!(intact.status.success(), "{}", stdout(&intact));
+}
+
+/// Opens the test's store directly, with the master key the binary generated.
+async fn open_store(store: &TestStore) -> std::sync::Arc<dyn store::EventStore> {
+    let hex = std::fs::read_to_string(store.data_dir.path().join("master.key")).unwrap();
+    let master = store::vault::MasterKey::from_hex(&hex).unwrap();
+    match &store.database {
+        None => std::sync::Arc::new(
+            store::sqlite::SqliteStore::open(&store.data_dir.path().join("buergeramt.db"), master)
+                .await
+                .unwrap(),
+        ),
+        Some(db) => std::sync::Arc::new(db.pg_store(master, 2).await),
+    }
 }
 
 #[tokio::test]

@@ -35,7 +35,8 @@ pub const TEST_DATABASE_URL_ENV: &str = "BUERGERAMT_TEST_DATABASE_URL";
 /// The admin URL used when [`TEST_DATABASE_URL_ENV`] is not set.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
-/// A database created for one test; dropped (`WITH (FORCE)`) when this value is dropped.
+/// A database created for one test. Dropping this value drops the database (`WITH (FORCE)`),
+/// deferred until no other test database of this process is alive (see the module docs).
 #[derive(Debug)]
 pub struct TestDatabase {
     /// The URL of the new database (the admin URL with the database name replaced).
@@ -105,7 +106,9 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
-    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Counts a database as alive until defused into a [`TestDatabase`] (or undone on a panic).
@@ -114,14 +117,18 @@ struct LiveGuard(bool);
 impl Drop for LiveGuard {
     fn drop(&mut self) {
         if !self.0 {
-            registry().live -= 1;
+            release(None);
         }
     }
 }
 
 /// The names of dropped test databases of this process that still wait for their `DROP`.
 pub fn pending_drops() -> Vec<String> {
-    registry().pending.iter().map(|(_, name)| name.clone()).collect()
+    registry()
+        .pending
+        .iter()
+        .map(|(_, name)| name.clone())
+        .collect()
 }
 
 /// [`fresh_pg_database`] on the server of `admin_url`.
@@ -170,49 +177,53 @@ pub async fn fresh_pg_database_at(admin_url: &str) -> TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let batch = {
-            let mut registry = registry();
-            registry.live -= 1;
-            registry
-                .pending
-                .push((self.admin_url.clone(), self.name.clone()));
-            if registry.live > 0 {
-                return;
-            }
-            registry.dropping = true;
-            std::mem::take(&mut registry.pending)
-        };
-        // A separate thread with its own runtime: this works inside and outside async tests
-        // (blocking on the test's own runtime from `Drop` would panic or deadlock).
-        let dropper = std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(runtime) => runtime,
-                Err(e) => return vec![format!("no runtime to drop test databases: {e}")],
-            };
-            runtime.block_on(async {
-                futures::stream::iter(batch)
-                    .map(|(admin_url, name)| async move {
-                        drop_database(&admin_url, &name)
-                            .await
-                            .err()
-                            .map(|e| format!("could not drop test database {name}: {e}"))
-                    })
-                    .buffer_unordered(8)
-                    .filter_map(|e| async move { e })
-                    .collect::<Vec<String>>()
-                    .await
-            })
-        });
-        let errors = dropper
-            .join()
-            .unwrap_or_else(|_| vec!["the thread dropping test databases panicked".into()]);
-        registry().dropping = false;
-        for error in errors {
-            eprintln!("{error}");
+        release(Some((self.admin_url.clone(), self.name.clone())));
+    }
+}
+
+/// Ends the life of one test database (queued for dropping if `dropped` is given) and drops the
+/// queue if no test database of this process is alive any more.
+fn release(dropped: Option<(String, String)>) {
+    let batch = {
+        let mut registry = registry();
+        registry.live -= 1;
+        registry.pending.extend(dropped);
+        if registry.live > 0 || registry.pending.is_empty() {
+            return;
         }
+        registry.dropping = true;
+        std::mem::take(&mut registry.pending)
+    };
+    // A separate thread with its own runtime: this works inside and outside async tests
+    // (blocking on the test's own runtime from `Drop` would panic or deadlock).
+    let dropper = std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => return vec![format!("no runtime to drop test databases: {e}")],
+        };
+        runtime.block_on(async {
+            futures::stream::iter(batch)
+                .map(|(admin_url, name)| async move {
+                    drop_database(&admin_url, &name)
+                        .await
+                        .err()
+                        .map(|e| format!("could not drop test database {name}: {e}"))
+                })
+                .buffer_unordered(8)
+                .filter_map(|e| async move { e })
+                .collect::<Vec<String>>()
+                .await
+        })
+    });
+    let errors = dropper
+        .join()
+        .unwrap_or_else(|_| vec!["the thread dropping test databases panicked".into()]);
+    registry().dropping = false;
+    for error in errors {
+        eprintln!("{error}");
     }
 }
 

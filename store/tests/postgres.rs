@@ -329,7 +329,12 @@ async fn the_read_all_query_is_served_in_index_order_and_the_bare_order_by_trap_
     let (db, store) = fresh_store().await;
     let stream = unique_stream("plan");
     for n in 0..20 {
-        append_events(&store, &stream, (0..50).map(|k| event("E", n * 50 + k)).collect()).await;
+        append_events(
+            &store,
+            &stream,
+            (0..50).map(|k| event("E", n * 50 + k)).collect(),
+        )
+        .await;
     }
     let mut conn = raw_connection(&db.url).await;
     conn.execute("ANALYZE events").await.unwrap();

@@ -348,3 +348,24 @@ async fn migrate_creates_the_schema_on_both_backends() {
         assert!(store.run(&["migrate"]).status.success());
     }
 }
+
+#[tokio::test]
+async fn the_start_page_and_its_script_are_served_from_the_binary() {
+    let store = TestStore::new(Backend::Sqlite).await;
+    let app = store.serve(&[]);
+    let page = app.get("/").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html lang=\"de\">") && html.contains("Virtuelles Bürgeramt"));
+    let script = app.get("/queue.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.text().await.unwrap().contains("/api/v1/offices/"));
+}

@@ -1,6 +1,7 @@
 //! HTTP routes, one file per resource.
 
 mod health;
+mod pages;
 mod queue;
 
 use axum::routing::get;
@@ -9,8 +10,12 @@ use axum::Router;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/health", get(health::health)).route(
-        "/api/v1/offices/{office}/queue/{date}",
-        get(queue::queue_of_day),
-    )
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/queue.js", get(pages::queue_js))
+        .route("/health", get(health::health))
+        .route(
+            "/api/v1/offices/{office}/queue/{date}",
+            get(queue::queue_of_day),
+        )
 }

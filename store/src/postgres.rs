@@ -4,14 +4,17 @@
 //! `global_position` is an identity column: its values are handed out when a row is inserted, not
 //! when its transaction commits. Under concurrent writers a transaction holding position 7 can
 //! commit after another one holding position 8 became visible, so a reader that follows
-//! `global_position > last` skips event 7 for good (measured: 37-40 % of events under 32 writers,
-//! see `docs/reliability.md`). Every row therefore also records its writing transaction's id
+//! `global_position > last` skips event 7 for good (`docs/reliability.md`: 37-40 % of events under
+//! 32 writers; the negative control in `tests/postgres.rs` catches it on every run). Every row
+//! therefore also records its writing transaction's id
 //! (`tx_id xid8`), and readers only read rows whose transaction is below
 //! `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below that horizon has finished,
 //! and every transaction that starts later gets a larger id. Ordered by `(tx_id, global_position)`
 //! the set of readable rows only ever grows at the end, so a cursor on that pair never skips a
-//! committed event. The price: one long-running transaction anywhere in the cluster holds readers
-//! back (not writers) until it ends.
+//! committed event. The price: one long-running transaction anywhere in the cluster (any
+//! database, e.g. a `DROP DATABASE` waiting for its checkpoint) holds readers back, not writers,
+//! until it ends. To keep read-your-writes, `read_all` waits for such transactions when they hold
+//! back events committed before the call, for at most [`PgStore::with_read_all_wait`].
 //!
 //! # Appends
 //! One round trip: the content digests (`chain::content_digest`) and the sealed personal data are

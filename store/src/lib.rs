@@ -13,6 +13,7 @@
 pub mod chain;
 pub mod error;
 pub mod event_store;
+pub mod heads;
 pub mod postgres;
 pub mod read_model;
 pub mod repository;

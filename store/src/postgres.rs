@@ -39,6 +39,8 @@ use futures::stream::BoxStream;
 use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::Notify;
+
+use crate::heads::Heads;
 use uuid::Uuid;
 
 use crate::chain::{self, Content, GENESIS};
@@ -51,6 +53,30 @@ use crate::{
 
 /// SQLSTATE raised by `append_events` when the expected version does not exist.
 const SQLSTATE_NO_EXPECTED_VERSION: &str = "BA001";
+
+/// Appends already linked events (the predecessor's hash came from [`Heads`]): a plain insert.
+/// Version `$2 + 1` existing already is a unique violation, as on every path.
+const INSERT_LINKED_SQL: &str = "\
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, \
+                        payload, sealed, subject_id, recorded_at, prev_hash, hash) \
+    SELECT $1, $2 + u.ord, u.id, u.typ, u.sch, u.pay, u.sea, u.sub, u.rec, u.prev, u.hash \
+    FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bytea[], $7::bytea[], $8::uuid[], \
+                $9::timestamptz[], $10::bytea[], $11::bytea[]) \
+         WITH ORDINALITY AS u(id, typ, sch, pay, sea, sub, rec, prev, hash, ord) \
+    ORDER BY u.ord";
+
+/// Appends one event in one statement: looks up the previous hash (32 zero bytes for version 1),
+/// links the chain (`sha256(prev_hash || digest)`, as [`chain::link`]) and inserts. Inserts
+/// nothing if the stream has no version `$2`; a unique violation if version `$2 + 1` exists.
+/// The multi-event path is the `append_events` function (migration 0001).
+const APPEND_ONE_SQL: &str = "\
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, \
+                        payload, sealed, subject_id, recorded_at, prev_hash, hash) \
+    SELECT $1, $2 + 1, $3, $4, $5, $6, $7, $8, $9, p.h, sha256(p.h || $10) \
+    FROM (SELECT e.hash AS h FROM events e WHERE e.stream_id = $1 AND e.stream_version = $2 \
+          UNION ALL \
+          SELECT decode(repeat('00', 32), 'hex') WHERE $2 = 0) AS p \
+    RETURNING stream_version, hash";
 /// SQLSTATE `unique_violation`.
 const SQLSTATE_UNIQUE_VIOLATION: &str = "23505";
 /// SQLSTATE `untranslatable_character` (e.g. `\u0000` in a JSONB string).
@@ -100,6 +126,8 @@ pub struct PgStore {
     master: MasterKey,
     signal: Arc<Notify>,
     read_all_wait: Duration,
+    /// Committed stream heads, so an append can link its chain without a lookup.
+    heads: Arc<Heads>,
 }
 
 impl PgStore {
@@ -132,6 +160,7 @@ impl PgStore {
             master,
             signal: Arc::new(Notify::new()),
             read_all_wait: DEFAULT_READ_ALL_WAIT,
+            heads: Arc::new(Heads::default()),
         }
     }
 
@@ -590,27 +619,91 @@ impl EventStore for PgStore {
             p_digests.push(digest.to_vec());
         }
 
-        let result: Result<i64, sqlx::Error> = sqlx::query_scalar(
-            "SELECT append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::bytea[], \
-             $7::bytea[], $8::uuid[], $9::timestamptz[], $10::bytea[])",
-        )
-        .bind(stream.as_str())
-        .bind(expected_db)
-        .bind(&p_ids)
-        .bind(&p_types)
-        .bind(&p_schema)
-        .bind(&p_payloads)
-        .bind(&p_sealed)
-        .bind(&p_subjects)
-        .bind(&p_recorded)
-        .bind(&p_digests)
-        .fetch_one(&self.pool)
-        .await;
+        // Version 0 has the genesis hash; a remembered head saves the lookup.
+        let known_prev = if expected == 0 {
+            Some(chain::GENESIS)
+        } else {
+            self.heads.get(stream.as_str(), expected)
+        };
+        let result: Result<Option<(i64, Option<[u8; 32]>)>, sqlx::Error> =
+            if let Some(mut prev) = known_prev {
+                // The predecessor's hash is known (it is immutable): link in Rust and insert.
+                let mut p_prevs = Vec::with_capacity(n);
+                let mut p_hashes = Vec::with_capacity(n);
+                for digest in &p_digests {
+                    let digest: [u8; 32] = digest.as_slice().try_into().map_err(|_| {
+                        StoreError::Corrupt("a content digest is not 32 bytes".into())
+                    })?;
+                    p_prevs.push(prev.to_vec());
+                    prev = chain::link(&prev, &digest);
+                    p_hashes.push(prev.to_vec());
+                }
+                sqlx::query(INSERT_LINKED_SQL)
+                    .bind(stream.as_str())
+                    .bind(expected_db)
+                    .bind(&p_ids)
+                    .bind(&p_types)
+                    .bind(&p_schema)
+                    .bind(&p_payloads)
+                    .bind(&p_sealed)
+                    .bind(&p_subjects)
+                    .bind(&p_recorded)
+                    .bind(&p_prevs)
+                    .bind(&p_hashes)
+                    .execute(&self.pool)
+                    .await
+                    .map(|done| Some((expected_db + done.rows_affected() as i64, Some(prev))))
+            } else if n == 1 {
+                // One event: one plain statement that looks up the predecessor's hash itself.
+                sqlx::query_as::<_, (i64, Vec<u8>)>(APPEND_ONE_SQL)
+                    .bind(stream.as_str())
+                    .bind(expected_db)
+                    .bind(p_ids[0])
+                    .bind(p_types[0])
+                    .bind(p_schema[0])
+                    .bind(p_payloads[0])
+                    .bind(&p_sealed[0])
+                    .bind(p_subjects[0])
+                    .bind(p_recorded[0])
+                    .bind(&p_digests[0])
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map(|row| row.map(|(version, hash)| (version, hash.try_into().ok())))
+            } else {
+                sqlx::query_scalar(
+                    "SELECT append_events($1, $2, $3::uuid[], $4::text[], $5::int[], $6::bytea[], \
+                 $7::bytea[], $8::uuid[], $9::timestamptz[], $10::bytea[])",
+                )
+                .bind(stream.as_str())
+                .bind(expected_db)
+                .bind(&p_ids)
+                .bind(&p_types)
+                .bind(&p_schema)
+                .bind(&p_payloads)
+                .bind(&p_sealed)
+                .bind(&p_subjects)
+                .bind(&p_recorded)
+                .bind(&p_digests)
+                .fetch_one(&self.pool)
+                .await
+                .map(|version| Some((version, None)))
+            };
+        let result = match result {
+            Ok(Some(head)) => Ok(head),
+            // The single-event statement inserts nothing when the expected version does not
+            // exist: the same meaning as the function's BA001.
+            Ok(None) => return self.resolve_collision(stream, expected, &events).await,
+            Err(error) => Err(error),
+        };
         match result {
-            Ok(version) => {
+            Ok((version, last_hash)) => {
                 self.signal.notify_waiters();
+                let version = from_db_u64(version, "stream version")?;
+                if let Some(hash) = last_hash {
+                    self.heads.remember(stream.as_str(), version, hash);
+                }
                 Ok(AppendOutcome {
-                    stream_version: from_db_u64(version, "stream version")?,
+                    stream_version: version,
                     already_stored: false,
                 })
             }
@@ -644,7 +737,12 @@ impl EventStore for PgStore {
         .bind(after_version)
         .fetch_all(&self.pool)
         .await?;
-        self.to_events(rows).await
+        let events = self.to_events(rows).await?;
+        if let Some(last) = events.last() {
+            self.heads
+                .remember(stream.as_str(), last.stream_version, last.hash);
+        }
+        Ok(events)
     }
 
     /// Events below the horizon, and read-your-writes: an event committed before the call is

@@ -1284,3 +1284,69 @@ async fn an_unreachable_server_fails_the_test_loudly_instead_of_skipping_it() {
         "{message}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_remembered_head_in_one_process_cannot_link_past_another_processes_append() {
+    let (db, first) = fresh_store().await;
+    let second = db.pg_store(MasterKey::generate(), 2).await;
+    let stream = StreamId::new("case-two-processes").unwrap();
+    // Both instances remember the head at version 2.
+    first
+        .append(
+            &stream,
+            ExpectedVersion::NoStream,
+            vec![conformance::event("A", 1), conformance::event("A", 2)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.read_stream(&stream, 0).await.unwrap().len(), 2);
+    // The second instance moves the stream on; the first still remembers version 2.
+    second
+        .append(
+            &stream,
+            ExpectedVersion::Exact(2),
+            vec![conformance::event("B", 3)],
+        )
+        .await
+        .unwrap();
+    let stale = first
+        .append(
+            &stream,
+            ExpectedVersion::Exact(2),
+            vec![conformance::event("A", 3)],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            stale,
+            StoreError::Conflict {
+                expected: 2,
+                actual: 3,
+                ..
+            }
+        ),
+        "{stale:?}"
+    );
+    // Appending at the true version from the first instance (a miss: it looks the head up)
+    // links correctly, and so does a batch after it (a hit).
+    first
+        .append(
+            &stream,
+            ExpectedVersion::Exact(3),
+            vec![conformance::event("A", 4)],
+        )
+        .await
+        .unwrap();
+    first
+        .append(
+            &stream,
+            ExpectedVersion::Exact(4),
+            (5..15).map(|n| conformance::event("A", n)).collect(),
+        )
+        .await
+        .unwrap();
+    let report = first.verify(Some(&stream)).await.unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.events_checked, 14);
+}

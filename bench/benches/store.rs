@@ -66,7 +66,13 @@ async fn main() -> anyhow::Result<()> {
         report(&f);
         figures.push(f);
     }
-    replay_suite("sqlite", events, models, replay, &mut figures).await?;
+    drop((events, models));
+    let sqlite =
+        Arc::new(SqliteStore::open(&dir.path().join("replay.db"), MasterKey::generate()).await?);
+    let events: Arc<dyn EventStore> = sqlite.clone();
+    let models: Arc<dyn ReadModelStore> = sqlite;
+    let written = fill("sqlite", events.clone(), replay).await?;
+    replay_suite("sqlite", events, models, written, &mut figures).await?;
 
     ratios(&figures);
     Ok(())
@@ -105,7 +111,6 @@ async fn postgres(
     }
     let pg = Arc::new(PgStore::connect(url, master, 20).await?);
     let events: Arc<dyn EventStore> = pg.clone();
-    let models: Arc<dyn ReadModelStore> = pg.clone();
     for batch in [10, 100] {
         let f = workloads::appends(
             "postgres",
@@ -119,30 +124,55 @@ async fn postgres(
         report(&f);
         figures.push(f);
     }
+    pg.pool().close().await;
+    // Replay, rebuild and verify run over exactly `replay` case events in a database of their
+    // own, not mixed with the throughput workloads' events.
+    let db = store::testing::fresh_pg_database_at(&store::testing::admin_url()).await;
+    let pg = Arc::new(PgStore::connect(&db.url, MasterKey::generate(), 20).await?);
+    let events: Arc<dyn EventStore> = pg.clone();
+    let models: Arc<dyn ReadModelStore> = pg.clone();
+    let written = fill("postgres", events.clone(), replay).await?;
     sqlx::query("ANALYZE").execute(pg.pool()).await?;
-    replay_suite("postgres", events, models, replay, figures).await
+    replay_suite("postgres", events, models, written, figures).await?;
+    pg.pool().close().await;
+    drop(db);
+    Ok(())
 }
 
-async fn replay_suite(
+async fn fill(
     backend: &'static str,
     events: Arc<dyn EventStore>,
-    models: Arc<dyn ReadModelStore>,
-    replay: u64,
-    figures: &mut Vec<Figure>,
-) -> anyhow::Result<()> {
+    count: u64,
+) -> anyhow::Result<u64> {
     let started = std::time::Instant::now();
-    let written = workloads::fill_with_cases(events.clone(), replay).await?;
+    let written = workloads::fill_with_cases(events, count).await?;
     report(&Figure {
         backend,
         workload: "fill: case lifecycles, 16 writers (events)".into(),
         count: written,
         elapsed: started.elapsed(),
     });
+    Ok(written)
+}
+
+async fn replay_suite(
+    backend: &'static str,
+    events: Arc<dyn EventStore>,
+    models: Arc<dyn ReadModelStore>,
+    written: u64,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
     for f in [
         workloads::catch_up(backend, events.as_ref()).await?,
         workloads::rebuild(backend, events.clone(), models).await?,
         workloads::verify(backend, events.as_ref()).await?,
     ] {
+        anyhow::ensure!(
+            f.count == written,
+            "{} read {} of {written} events",
+            f.workload,
+            f.count
+        );
         report(&f);
         figures.push(f);
     }

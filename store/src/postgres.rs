@@ -54,6 +54,12 @@ use crate::{
 /// SQLSTATE raised by `append_events` when the expected version does not exist.
 const SQLSTATE_NO_EXPECTED_VERSION: &str = "BA001";
 
+/// Appends one already linked event: the cheapest statement, a plain single-row insert.
+const INSERT_ONE_LINKED_SQL: &str = "\
+    INSERT INTO events (stream_id, stream_version, event_id, event_type, schema_version, \
+                        payload, sealed, subject_id, recorded_at, prev_hash, hash) \
+    VALUES ($1, $2 + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
 /// Appends already linked events (the predecessor's hash came from [`Heads`]): a plain insert.
 /// Version `$2 + 1` existing already is a unique violation, as on every path.
 const INSERT_LINKED_SQL: &str = "\
@@ -638,18 +644,34 @@ impl EventStore for PgStore {
                     prev = chain::link(&prev, &digest);
                     p_hashes.push(prev.to_vec());
                 }
-                sqlx::query(INSERT_LINKED_SQL)
-                    .bind(stream.as_str())
-                    .bind(expected_db)
-                    .bind(&p_ids)
-                    .bind(&p_types)
-                    .bind(&p_schema)
-                    .bind(&p_payloads)
-                    .bind(&p_sealed)
-                    .bind(&p_subjects)
-                    .bind(&p_recorded)
-                    .bind(&p_prevs)
-                    .bind(&p_hashes)
+                let insert = if n == 1 {
+                    sqlx::query(INSERT_ONE_LINKED_SQL)
+                        .bind(stream.as_str())
+                        .bind(expected_db)
+                        .bind(p_ids[0])
+                        .bind(p_types[0])
+                        .bind(p_schema[0])
+                        .bind(p_payloads[0])
+                        .bind(&p_sealed[0])
+                        .bind(p_subjects[0])
+                        .bind(p_recorded[0])
+                        .bind(&p_prevs[0])
+                        .bind(&p_hashes[0])
+                } else {
+                    sqlx::query(INSERT_LINKED_SQL)
+                        .bind(stream.as_str())
+                        .bind(expected_db)
+                        .bind(&p_ids)
+                        .bind(&p_types)
+                        .bind(&p_schema)
+                        .bind(&p_payloads)
+                        .bind(&p_sealed)
+                        .bind(&p_subjects)
+                        .bind(&p_recorded)
+                        .bind(&p_prevs)
+                        .bind(&p_hashes)
+                };
+                insert
                     .execute(&self.pool)
                     .await
                     .map(|done| Some((expected_db + done.rows_affected() as i64, Some(prev))))

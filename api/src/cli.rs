@@ -82,18 +82,48 @@ pub async fn run() -> anyhow::Result<std::process::ExitCode> {
         }
         Command::EraseCitizen { citizen } => {
             let backend = Backend::open(&settings).await?;
-            let existed = backend
-                .events
-                .erase_subject(store::SubjectId(citizen))
-                .await?;
-            say(if existed {
-                "The citizen's data key is deleted; their personal data reads as erased."
-            } else {
-                "No data key was stored for this citizen; nothing to erase."
-            })?;
-            Ok(std::process::ExitCode::SUCCESS)
+            erase_citizen(&backend, citizen).await
         }
     }
+}
+
+/// Deletes the citizen's data key, then records the erasure (who, when; no personal data) in the
+/// citizen's stream. Run again after a failure, it completes whatever is missing.
+async fn erase_citizen(
+    backend: &Backend,
+    citizen: uuid::Uuid,
+) -> anyhow::Result<std::process::ExitCode> {
+    use domain::citizen::{CitizenCommand, CitizenError, CitizenRecord};
+    use store::repository::{CommandError, Repository};
+
+    let existed = backend
+        .events
+        .erase_subject(store::SubjectId(citizen))
+        .await?;
+    let stream = store::StreamId::new(domain::citizen::stream_name(domain::CitizenId(citizen)))?;
+    let recorded = Repository::new(backend.events.clone())
+        .execute_with_retry::<CitizenRecord>(
+            &stream,
+            CitizenCommand::RecordErasure {
+                citizen_id: domain::CitizenId(citizen),
+                key_existed: existed,
+                actor: domain::Actor::System,
+                at: chrono::Utc::now(),
+            },
+            3,
+        )
+        .await;
+    match recorded {
+        Ok(_) if existed => {
+            say("The citizen's data key is deleted; their personal data reads as erased.")?
+        }
+        Ok(_) => say("No data key was stored for this citizen; the request is recorded.")?,
+        Err(CommandError::Rejected(CitizenError::AlreadyErased(at))) => say(&format!(
+            "The citizen's personal data was already erased at {at}."
+        ))?,
+        Err(other) => return Err(other.into()),
+    }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 fn say(line: &str) -> anyhow::Result<()> {

@@ -19,6 +19,7 @@ pub mod actor;
 pub mod aggregate;
 pub mod case;
 pub mod catalogue;
+pub mod citizen;
 pub mod codec;
 pub mod decimal;
 pub mod fixtures;

@@ -236,7 +236,7 @@ async fn rebuild_and_erase_keep_the_store_consistent(backend: Backend) {
 
     let unknown = store.run(&["erase-citizen", &uuid::Uuid::now_v7().to_string()]);
     assert!(unknown.status.success());
-    assert!(stdout(&unknown).contains("nothing to erase"));
+    assert!(stdout(&unknown).contains("the request is recorded"));
 
     // Erase a real demo citizen: their case still loads, with the contact erased, and every
     // chain still verifies.
@@ -275,6 +275,24 @@ async fn rebuild_and_erase_keep_the_store_consistent(backend: Backend) {
     assert!(after.contact().is_some_and(|c| c.is_erased()));
     assert_eq!(after.service(), before.service(), "non-personal facts stay");
     assert_eq!(after.status(), before.status());
+    let record = events
+        .read_stream(
+            &store::StreamId::new(format!("citizen-{}", subject.0)).unwrap(),
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(record.len(), 1, "the erasure itself is an event");
+    assert_eq!(record[0].event_type, "PersonalDataErased");
+    assert_eq!(record[0].personal, store::Personal::None);
+    drop((events, repo));
+    let again = store.run(&["erase-citizen", &subject.0.to_string()]);
+    assert!(again.status.success());
+    assert!(
+        stdout(&again).contains("already erased at"),
+        "{}",
+        stdout(&again)
+    );
     let intact = store.run(&["verify"]);
     assert!(intact.status.success(), "{}", stdout(&intact));
 }

@@ -99,6 +99,16 @@ macro_rules! event_columns {
     };
 }
 
+/// The subject's wrapped data key as a per-row subquery, so personal data opens without a second
+/// round trip and the page keeps its index-order plan (a join would invite a hash join and a sort).
+macro_rules! wrapped_key_column {
+    () => {
+        "CASE WHEN events.subject_id IS NULL THEN NULL ELSE \
+         (SELECT keys.wrapped_key FROM subject_keys keys \
+          WHERE keys.subject_id = events.subject_id) END AS wrapped_key"
+    };
+}
+
 /// The query behind [`EventStore::read_all`]: `$1` the cursor's transaction id as text, `$2` its
 /// position, `$3` the limit. Public so that tests can `EXPLAIN` it.
 ///
@@ -107,6 +117,8 @@ macro_rules! event_columns {
 pub const READ_ALL_SQL: &str = concat!(
     "SELECT ",
     event_columns!(),
+    ", ",
+    wrapped_key_column!(),
     " FROM events \
      WHERE (events.tx_id, events.global_position) > ($1::text::xid8, $2) \
        AND events.tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
@@ -281,14 +293,55 @@ impl PgStore {
     }
 
     /// Turns raw rows into events, opening sealed data with keys loaded in one query.
-    async fn to_events(&self, rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
-        let subjects: BTreeSet<SubjectId> = rows
-            .iter()
-            .filter(|r| r.sealed.is_some())
-            .filter_map(|r| r.subject_id.map(SubjectId))
-            .collect();
-        let keys = self.existing_keys(&subjects).await?;
-        rows.into_iter().map(|row| row.into_event(&keys)).collect()
+    /// Unwraps the data key joined into `row`, once per subject per call.
+    fn key_of_row(
+        &self,
+        row: &EventRow,
+        keys: &mut HashMap<SubjectId, DataKey>,
+    ) -> Result<(), StoreError> {
+        if let (Some(subject), Some(wrapped), Some(_)) =
+            (row.subject_id, &row.wrapped_key, &row.sealed)
+        {
+            let subject = SubjectId(subject);
+            if let std::collections::hash_map::Entry::Vacant(slot) = keys.entry(subject) {
+                slot.insert(vault::unwrap(&self.master, subject, wrapped)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns rows into events, opening personal data with the subjects' keys joined into the
+    /// rows.
+    fn to_events(&self, rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut keys: HashMap<SubjectId, DataKey> = HashMap::new();
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            self.key_of_row(&row, &mut keys)?;
+            events.push(row.into_event(&keys)?);
+        }
+        Ok(events)
+    }
+
+    /// One page of [`READ_ALL_SQL`], converted while the rows stream in, so the server's work
+    /// and ours overlap.
+    async fn read_page(
+        &self,
+        tx_id: &str,
+        position: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut rows = sqlx::query_as::<_, EventRow>(READ_ALL_SQL)
+            .bind(tx_id)
+            .bind(position)
+            .bind(limit)
+            .fetch(&self.pool);
+        let mut keys: HashMap<SubjectId, DataKey> = HashMap::new();
+        let mut events = Vec::with_capacity(usize::try_from(limit.min(10_000)).unwrap_or(0));
+        while let Some(row) = rows.try_next().await? {
+            self.key_of_row(&row, &mut keys)?;
+            events.push(row.into_event(&keys)?);
+        }
+        Ok(events)
     }
 
     /// The slow path after an append collided with stored rows: a retry of an append that was
@@ -378,6 +431,10 @@ struct EventRow {
     recorded_at: DateTime<Utc>,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
+    /// The subject's wrapped data key, joined in by the reads that return personal data (one
+    /// round trip per page); absent from the other queries.
+    #[sqlx(default)]
+    wrapped_key: Option<Vec<u8>>,
 }
 
 impl EventRow {
@@ -752,14 +809,17 @@ impl EventStore for PgStore {
         let rows: Vec<EventRow> = sqlx::query_as(concat!(
             "SELECT ",
             event_columns!(),
-            " FROM events WHERE events.stream_id = $1 AND events.stream_version > $2 \
+            ", ",
+            wrapped_key_column!(),
+            " FROM events \
+             WHERE events.stream_id = $1 AND events.stream_version > $2 \
              ORDER BY events.stream_version"
         ))
         .bind(stream.as_str())
         .bind(after_version)
         .fetch_all(&self.pool)
         .await?;
-        let events = self.to_events(rows).await?;
+        let events = self.to_events(rows)?;
         if let Some(last) = events.last() {
             self.heads
                 .remember(stream.as_str(), last.stream_version, last.hash);
@@ -784,16 +844,9 @@ impl EventStore for PgStore {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let position = to_db_i64(after.position, "the cursor position")?;
         let tx_id = after.tx_id.to_string();
-        let read = || {
-            sqlx::query_as::<_, EventRow>(READ_ALL_SQL)
-                .bind(&tx_id)
-                .bind(position)
-                .bind(limit)
-                .fetch_all(&self.pool)
-        };
-        let rows = read().await?;
-        if rows.len() as i64 >= limit || self.read_all_wait.is_zero() {
-            return self.to_events(rows).await;
+        let events = self.read_page(&tx_id, position, limit).await?;
+        if events.len() as i64 >= limit || self.read_all_wait.is_zero() {
+            return Ok(events);
         }
         // A short batch: is anything committed held back behind an older transaction?
         let held: Option<String> = sqlx::query_scalar(HELD_BACK_SQL)
@@ -802,7 +855,7 @@ impl EventStore for PgStore {
             .fetch_one(&self.pool)
             .await?;
         let Some(held) = held else {
-            return self.to_events(rows).await;
+            return Ok(events);
         };
         let target = parse_xid8(&held)?;
         let deadline = tokio::time::Instant::now() + self.read_all_wait;
@@ -811,7 +864,7 @@ impl EventStore for PgStore {
             if tokio::time::Instant::now() + step > deadline {
                 // Still held back: a long transaction is running. Return what is safe; the
                 // rest comes with a later read.
-                return self.to_events(rows).await;
+                return Ok(events);
             }
             tokio::time::sleep(step).await;
             step = (step * 2).min(Duration::from_millis(20));
@@ -823,8 +876,7 @@ impl EventStore for PgStore {
                 break;
             }
         }
-        let rows = read().await?;
-        self.to_events(rows).await
+        self.read_page(&tx_id, position, limit).await
     }
 
     fn commit_signal(&self) -> Arc<Notify> {

@@ -30,6 +30,8 @@ if ! command -v psql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/
   fi
 fi
 
+# BUERGERAMT_PG_THROWAWAY=1 skips the machine's cluster (used to test the throwaway path).
+if [ "${BUERGERAMT_PG_THROWAWAY:-0}" != 1 ]; then
 if answers "$default_url"; then echo "$default_url"; exit 0; fi
 
 if command -v pg_lsclusters >/dev/null 2>&1; then
@@ -44,6 +46,7 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
     if answers "$default_url"; then echo "$default_url"; exit 0; fi
     sleep 1
   done
+fi
 fi
 
 # A throwaway cluster of our own.

@@ -1,17 +1,24 @@
 # The two commands a newcomer needs:
 #   make run    builds and runs the service on the embedded store with demo data, prints the URL
-#   make test   runs every check and test (formatting, lints, both store backends)
+#   make test   runs every check and test (formatting, lints, both store backends, browser tests)
 # Everything else here is a helper of those two.
 
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit-tests pg-up bench demo clean-data
+.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium pg-up bench demo clean-data
 
+# The pages' npm packages (KERN-UX) come first; without npm the service still starts, unstyled.
 run:
+	@if [ -d web/node_modules/@kern-ux/native ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --prefix web --no-audit --no-fund \
+	  || echo "npm ci --prefix web failed: the pages will be unstyled" >&2; \
+	else echo "npm is missing: the pages will be unstyled (KERN-UX comes from npm ci --prefix web)" >&2; fi
 	$(CARGO) run --quiet -p api --bin buergeramt -- serve --demo
 
+# Browser tests run after the cargo tests (they are slower and need the binary anyway).
 test: lint unit-tests
+	$(MAKE) browser-tests
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -21,6 +28,29 @@ lint:
 # never skip silently: without a server they fail.
 unit-tests:
 	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) test --workspace --exclude buergeramt-bench --locked --no-fail-fast
+
+# The real binary in Debian's chromium (playwright-core) with axe-core; see tests/browser/.
+# Never skipped: without chromium, and not root to install it, this fails and says why.
+browser-tests: chromium web-deps
+	npm ci --prefix tests/browser --no-audit --no-fund
+	$(CARGO) build --quiet -p api --bin buergeramt --locked
+	node --test tests/browser/
+
+# Refreshes the README's screenshots in docs/screenshots.
+screenshots:
+	BUERGERAMT_SCREENSHOT_DIR="$(CURDIR)/docs/screenshots" $(MAKE) browser-tests
+
+web-deps:
+	npm ci --prefix web --no-audit --no-fund
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	  echo "/usr/bin/chromium is missing and installing it needs root: run 'sudo apt-get install chromium' (Debian), then 'make browser-tests' again" >&2; \
+	  exit 1; \
+	fi
 
 pg-up:
 	@scripts/pg-up.sh

@@ -15,7 +15,10 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   DATABASE_URL                 postgres://… to use PostgreSQL instead of the embedded SQLite store
   BUERGERAMT_MASTER_KEY        64 hex chars wrapping every citizen's data key [default: generated into DATA_DIR/master.key]
   BUERGERAMT_PG_MAX_CONNECTIONS  PostgreSQL pool size                        [default: 16]
-  BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]";
+  BUERGERAMT_MAX_BODY_BYTES    largest request body accepted, in bytes        [default: 65536]
+  BUERGERAMT_REQUEST_TIMEOUT_SECS  seconds before a request is abandoned      [default: 30]
+  BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]
+  BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -160,14 +163,19 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
             say(&report.to_string())?;
         }
     }
+    crate::routes::pages::use_web_dir(settings.web_dir.clone());
+    if !settings.web_dir.join("index.html").is_file() {
+        tracing::warn!(web_dir = %settings.web_dir.display(), "no index.html in the web folder; set BUERGERAMT_WEB_DIR");
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("binding {}", settings.listen))?;
     let address = listener.local_addr()?;
-    let state = AppState {
+    let state = AppState::new(
         backend,
-        catalogue: std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
-    };
+        std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
+        crate::HttpLimits::from(&settings),
+    );
     tracing::info!(%address, store = state.backend.kind, "listening");
     say(&format!(
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",

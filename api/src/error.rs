@@ -1,18 +1,47 @@
-//! The API's one error type, mapped to HTTP once, as RFC 9457 `application/problem+json`.
+//! The API's one error type, mapped to HTTP once, as RFC 9457 `application/problem+json` with a
+//! `type` from the catalogue in [`crate::problems`]. Axum's own rejections (path, query, JSON
+//! body) convert into it, so no answer of this service is a plain-text error.
 //! 5xx bodies are opaque; their cause is logged (without personal data).
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+
+use crate::problems::{Problem, ProblemType, PROBLEM_JSON};
+
+/// The longest `detail` sent back; rejections can quote the input, which may be long.
+const MAX_DETAIL_CHARS: usize = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("not found")]
     NotFound,
+    /// A parameter that is not a valid value; the text names the parameter and why.
     #[error("{0}")]
-    BadRequest(String),
+    InvalidParameter(String),
+    #[error("malformed path: {0}")]
+    MalformedPath(String),
+    #[error("malformed query: {0}")]
+    MalformedQuery(String),
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
+    #[error("invalid body: {0}")]
+    InvalidBody(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("no endpoint has this path")]
+    UnknownRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("the body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("the request took longer than {seconds} s")]
+    Timeout { seconds: u64 },
+    /// The readiness check failed; the reason is logged, never sent.
+    #[error("not ready: {0}")]
+    NotReady(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -22,7 +51,7 @@ impl From<store::StoreError> for ApiError {
         match error {
             e @ store::StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
             e @ store::StoreError::EventIdReused(_) => ApiError::Conflict(e.to_string()),
-            store::StoreError::InvalidInput(reason) => ApiError::BadRequest(reason),
+            store::StoreError::InvalidInput(reason) => ApiError::InvalidParameter(reason),
             other => ApiError::Internal(other.into()),
         }
     }
@@ -34,45 +63,142 @@ impl From<projections::ProjectionError> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        match rejection {
+            // A route whose handler wants parameters its path does not have: our bug.
+            PathRejection::MissingPathParams(e) => ApiError::Internal(anyhow::anyhow!("{e}")),
+            other => ApiError::MalformedPath(other.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::MalformedQuery(rejection.body_text())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonSyntaxError(e) => ApiError::MalformedBody(e.body_text()),
+            JsonRejection::JsonDataError(e) => ApiError::InvalidBody(e.body_text()),
+            JsonRejection::MissingJsonContentType(e) => {
+                ApiError::UnsupportedMediaType(e.body_text())
+            }
+            // The body limit shows up as a failure to buffer the body, with status 413.
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge { limit: 0 }
+            }
+            other => ApiError::MalformedBody(other.body_text()),
+        }
+    }
+}
+
+fn clip(text: &str) -> String {
+    if text.chars().count() <= MAX_DETAIL_CHARS {
+        text.to_owned()
+    } else {
+        let mut clipped: String = text.chars().take(MAX_DETAIL_CHARS).collect();
+        clipped.push('…');
+        clipped
+    }
+}
+
+impl ApiError {
+    /// The problem type and, for 4xx, the detail of this error. The one place where an error
+    /// meets HTTP.
+    fn problem(&self) -> (ProblemType, Option<String>) {
+        match self {
+            ApiError::NotFound => (ProblemType::NotFound, None),
+            ApiError::InvalidParameter(reason) => (ProblemType::BadRequest, Some(clip(reason))),
+            ApiError::MalformedPath(reason) => (ProblemType::MalformedPath, Some(clip(reason))),
+            ApiError::MalformedQuery(reason) => (ProblemType::MalformedQuery, Some(clip(reason))),
+            ApiError::MalformedBody(reason) => (ProblemType::MalformedBody, Some(clip(reason))),
+            ApiError::InvalidBody(reason) => (ProblemType::InvalidBody, Some(clip(reason))),
+            ApiError::UnsupportedMediaType(reason) => {
+                (ProblemType::UnsupportedMediaType, Some(clip(reason)))
+            }
+            ApiError::UnknownRoute => (ProblemType::UnknownRoute, None),
+            ApiError::MethodNotAllowed => (ProblemType::MethodNotAllowed, None),
+            ApiError::PayloadTooLarge { limit } => (
+                ProblemType::PayloadTooLarge,
+                (*limit > 0).then(|| format!("the limit is {limit} bytes")),
+            ),
+            ApiError::Conflict(reason) => (ProblemType::Conflict, Some(clip(reason))),
+            ApiError::Timeout { seconds } => {
+                tracing::warn!(seconds, "request abandoned after the timeout");
+                (ProblemType::Timeout, None)
+            }
+            ApiError::NotReady(reason) => {
+                tracing::warn!(%reason, "not ready");
+                (ProblemType::NotReady, None)
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                (ProblemType::Internal, None)
+            }
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, kind, title, detail) = match &self {
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found", None),
-            ApiError::BadRequest(reason) => (
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                "The request is not valid",
-                Some(reason.clone()),
-            ),
-            ApiError::Conflict(reason) => (
-                StatusCode::CONFLICT,
-                "conflict",
-                "The resource changed meanwhile",
-                Some(reason.clone()),
-            ),
-            ApiError::Internal(cause) => {
-                tracing::error!(error = %cause, "internal error");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                    None,
-                )
-            }
+        let (kind, detail) = self.problem();
+        let status = kind.status();
+        // 5xx bodies are opaque whatever the variant carries.
+        let detail = detail.filter(|_| !status.is_server_error());
+        let body = Problem {
+            kind: kind.uri(),
+            title: kind.title().to_owned(),
+            status: status.as_u16(),
+            detail,
         };
-        let mut body = json!({
-            "type": format!("https://buergeramt.example/problems/{kind}"),
-            "title": title,
-            "status": status.as_u16(),
-        });
-        if let Some(detail) = detail {
-            body["detail"] = json!(detail);
-        }
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
-        )
-            .into_response()
+        let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
+        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_client_error_carries_its_detail_and_a_catalogue_type() {
+        let (status, body) = body_of(ApiError::InvalidParameter("office: bad".into())).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["type"], ProblemType::BadRequest.uri());
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["detail"], "office: bad");
+    }
+
+    #[tokio::test]
+    async fn a_server_error_body_is_opaque() {
+        let cause = anyhow::anyhow!("connection to 10.0.0.7 refused for user secret-user");
+        let (status, body) = body_of(ApiError::Internal(cause)).await;
+        assert_eq!(status, 500);
+        assert_eq!(body["type"], ProblemType::Internal.uri());
+        assert!(body.get("detail").is_none());
+        assert!(!body.to_string().contains("secret-user"));
+        let (status, body) = body_of(ApiError::NotReady("runner case_summary failed".into())).await;
+        assert_eq!(status, 503);
+        assert!(!body.to_string().contains("case_summary"));
+    }
+
+    #[tokio::test]
+    async fn long_details_are_clipped() {
+        let (_, body) = body_of(ApiError::MalformedPath("x".repeat(10_000))).await;
+        assert!(body["detail"].as_str().unwrap().chars().count() <= MAX_DETAIL_CHARS + 1);
     }
 }

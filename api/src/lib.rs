@@ -1,13 +1,19 @@
 //! The buergeramt service: HTTP API, projection runners and the command-line interface.
 //!
 //! `main.rs` is a shim over [`cli::run`]. Tests build the app with [`router`] and bind port 0
-//! through [`serve`].
+//! through [`serve`]. Every error answer is RFC 9457 problem+json with a `type` from
+//! [`problems`]; the OpenAPI 3.1 document is generated from the routes ([`routes::openapi`]) and
+//! served at `GET /api/v1/openapi.json`.
 
 pub mod backend;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod extract;
+pub mod http;
 pub mod local_time;
+pub mod problems;
+pub mod readiness;
 pub mod routes;
 pub mod settings;
 
@@ -19,17 +25,38 @@ use tokio::net::TcpListener;
 
 pub use backend::Backend;
 pub use error::ApiError;
+pub use http::HttpLimits;
+pub use readiness::Runners;
 
 /// Shared state of the HTTP handlers.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub backend: Backend,
     pub catalogue: Arc<domain::catalogue::Catalogue>,
+    /// The projection runners' states, for `GET /ready`.
+    pub runners: Runners,
+    pub limits: HttpLimits,
 }
 
-/// The HTTP routes.
+impl AppState {
+    pub fn new(
+        backend: Backend,
+        catalogue: Arc<domain::catalogue::Catalogue>,
+        limits: HttpLimits,
+    ) -> Self {
+        Self {
+            backend,
+            catalogue,
+            runners: Runners::for_all_projections(),
+            limits,
+        }
+    }
+}
+
+/// The HTTP routes with their layers (request id, access log, body limit, timeout).
 pub fn router(state: AppState) -> axum::Router {
-    routes::router().with_state(state)
+    let limits = state.limits;
+    http::layered(routes::router(), limits).with_state(state)
 }
 
 /// How often projection runners poll for events written by other processes.
@@ -42,25 +69,40 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let app = router(state.clone());
+    serve_app(listener, state, app, shutdown).await
+}
+
+/// [`serve`] with any router over the same state (tests add routes of their own).
+async fn serve_app(
+    listener: TcpListener,
+    state: AppState,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut runners = Vec::new();
     for projection in projections::all() {
+        let name = projection.name();
         let runner = projections::Runner::new(
             state.backend.events.clone(),
             state.backend.read_models.clone(),
             projection,
         );
+        let guard = state.runners.start(name);
         let mut stop = stop_rx.clone();
         runners.push(tokio::spawn(async move {
             let stopped = async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             };
-            if let Err(error) = runner.run_until(PROJECTION_POLL, stopped).await {
-                tracing::error!(%error, "projection runner stopped");
+            let result = runner.run_until(PROJECTION_POLL, stopped).await;
+            if let Err(error) = &result {
+                tracing::error!(%error, projection = name, "projection runner stopped");
             }
+            guard.finish(result.is_ok());
         }));
     }
-    axum::serve(listener, router(state))
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     let _ = stop_tx.send(true);
@@ -69,3 +111,6 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -27,6 +27,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The repository's `web/` folder, where `make run` finds the pages and their npm packages.
+pub const DEFAULT_WEB_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../web");
+
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
@@ -43,6 +46,15 @@ pub struct Settings {
     pub pg_max_connections: u32,
     /// Log lines as JSON (`BUERGERAMT_LOG_JSON=true`) instead of text.
     pub log_json: bool,
+    /// The folder the pages are served from (HTML, ES modules, KERN-UX under `node_modules/`).
+    /// `BUERGERAMT_WEB_DIR`, default the repository's `web/` folder, fixed at compile time.
+    pub web_dir: PathBuf,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    /// `BUERGERAMT_MAX_BODY_BYTES`, default 65536 (64 KiB).
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is abandoned with 503.
+    /// `BUERGERAMT_REQUEST_TIMEOUT_SECS`, default 30.
+    pub request_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -54,6 +66,9 @@ impl Default for Settings {
             master_key: None,
             pg_max_connections: 16,
             log_json: false,
+            web_dir: PathBuf::from(DEFAULT_WEB_DIR),
+            max_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
         }
     }
 }
@@ -119,8 +134,23 @@ impl Settings {
                         reason: format!("{n:?} is not a positive number"),
                     })?;
         }
+        if let Some(dir) = get("BUERGERAMT_WEB_DIR").filter(|d| !d.is_empty()) {
+            settings.web_dir = PathBuf::from(dir);
+        }
         if let Some(flag) = get("BUERGERAMT_LOG_JSON") {
             settings.log_json = matches!(flag.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(n) = get("BUERGERAMT_MAX_BODY_BYTES") {
+            settings.max_body_bytes = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_MAX_BODY_BYTES",
+                reason: format!("{n:?} is not a positive number of bytes"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_REQUEST_TIMEOUT_SECS") {
+            settings.request_timeout_secs = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_REQUEST_TIMEOUT_SECS",
+                reason: format!("{n:?} is not a positive number of seconds"),
+            })?;
         }
         Ok(settings)
     }
@@ -140,6 +170,11 @@ impl Settings {
     pub fn sqlite_path(&self) -> PathBuf {
         self.data_dir.join("buergeramt.db")
     }
+}
+
+/// A number above zero, or `None`.
+fn positive<T: std::str::FromStr + Default + PartialOrd>(text: &str) -> Option<T> {
+    text.trim().parse().ok().filter(|n| *n > T::default())
 }
 
 #[cfg(test)]
@@ -174,6 +209,34 @@ mod tests {
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(s.database_url.unwrap().expose(), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn the_pages_come_from_the_repository_web_folder_unless_buergeramt_web_dir_names_another() {
+        let default = load(&[]).unwrap().web_dir;
+        assert!(default.join("index.html").is_file(), "{default:?}");
+        let s = load(&[("BUERGERAMT_WEB_DIR", "/srv/web")]).unwrap();
+        assert_eq!(s.web_dir, PathBuf::from("/srv/web"));
+    }
+
+    #[test]
+    fn request_limits_default_to_64_kib_and_30_seconds_and_can_be_set() {
+        let s = load(&[]).unwrap();
+        assert_eq!((s.max_body_bytes, s.request_timeout_secs), (65536, 30));
+        let s = load(&[
+            ("BUERGERAMT_MAX_BODY_BYTES", "1024"),
+            ("BUERGERAMT_REQUEST_TIMEOUT_SECS", "5"),
+        ])
+        .unwrap();
+        assert_eq!((s.max_body_bytes, s.request_timeout_secs), (1024, 5));
+        for (name, value) in [
+            ("BUERGERAMT_MAX_BODY_BYTES", "0"),
+            ("BUERGERAMT_MAX_BODY_BYTES", "lots"),
+            ("BUERGERAMT_REQUEST_TIMEOUT_SECS", "-1"),
+        ] {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

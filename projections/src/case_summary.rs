@@ -14,7 +14,7 @@ use crate::{Change, Projection, ProjectionError};
 pub const NAME: &str = "case_summary";
 
 /// Where a case stands, as the clerks' queue shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Opened,
@@ -30,7 +30,7 @@ pub enum Status {
 }
 
 /// The state of the case's fee.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeeState {
     None,
@@ -41,7 +41,7 @@ pub enum FeeState {
     Refunded,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Documents {
     pub requested: Vec<String>,
     pub uploaded: u32,
@@ -50,7 +50,7 @@ pub struct Documents {
 }
 
 /// One row of the read model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CaseSummary {
     pub case_id: String,
     pub service: String,

@@ -13,8 +13,9 @@ async fn queue_eventually(
     day: &str,
     at_least: usize,
 ) -> Vec<serde_json::Value> {
-    // The projection runs beside the server; give it a bounded time to catch up.
-    for _ in 0..100 {
+    // The projection runs beside the server; give it a bounded time to catch up (PostgreSQL
+    // readers may be held back by another test's transaction in the same cluster).
+    for _ in 0..300 {
         let response = app
             .get(&format!("/api/v1/offices/potsdam-mitte/queue/{day}"))
             .await;

@@ -1,21 +1,56 @@
 //! HTTP routes, one file per resource.
+//!
+//! Every API endpoint is registered once, in [`api`], through its `#[utoipa::path]` attribute:
+//! the route and its OpenAPI documentation come from the same place and cannot drift apart.
+//! The pages (everything outside `/api/`, `/health` and `/ready`) are not part of the API
+//! document.
 
 mod health;
-mod pages;
+mod openapi;
+pub mod pages;
 mod queue;
 
-use axum::routing::get;
+use axum::routing::any;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::AppState;
+use crate::{ApiError, AppState};
+
+/// The API endpoints with their documentation.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
+        .routes(routes!(queue::queue_of_day))
+        .routes(routes!(openapi::openapi_json))
+}
+
+/// The OpenAPI 3.1 document of [`api`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// Paths under `/api` that no endpoint has: an API 404 (`unknown-route`), never a page.
+const API_CATCH_ALL: [&str; 2] = ["/api", "/api/{*rest}"];
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(pages::index))
-        .route("/queue.js", get(pages::queue_js))
-        .route("/health", get(health::health))
-        .route(
-            "/api/v1/offices/{office}/queue/{date}",
-            get(queue::queue_of_day),
-        )
+    let (api, _) = api().split_for_parts();
+    let mut router = api;
+    for path in API_CATCH_ALL {
+        router = router.route(path, any(unknown_route));
+    }
+    router
+        // Everything else is a file from the web folder; `/api/...` stays an API 404.
+        .fallback(pages::static_file)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::UnknownRoute
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

@@ -21,7 +21,7 @@ pub struct Contact {
 }
 
 /// How the case is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseChannel {
     /// In a video call with the virtual office.
@@ -36,7 +36,7 @@ pub enum CaseChannel {
 /// `local_start` is the office's wall-clock time, which is what the schedule books and what the
 /// citizen sees. Their difference is the office's UTC offset on that day, which lets the case decide
 /// which local day a check-in falls on without a time-zone database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Appointment {
     pub starts_at: DateTime<Utc>,
     pub local_start: NaiveDateTime,
@@ -74,7 +74,7 @@ impl Appointment {
 }
 
 /// How the clerk established the citizen's identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IdentityMethod {
     /// The ID card was held to the camera and compared.
@@ -90,7 +90,7 @@ pub enum IdentityMethod {
 }
 
 /// How a case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The service was delivered and its result issued.

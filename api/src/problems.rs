@@ -1,0 +1,164 @@
+//! The catalogue of RFC 9457 problem types: every `type` URI this API ever answers with, in one
+//! place. A type is a contract with clients: its slug, status and meaning never change; a new
+//! meaning gets a new entry. [`crate::ApiError`] picks one of these for every error it maps.
+
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The prefix of every problem type URI.
+pub const TYPE_BASE: &str = "https://buergeramt.example/problems/";
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One kind of problem. The documentation of each variant is what its `type` URI means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProblemType {
+    /// 400: a parameter is well-formed HTTP but not a valid value (an office id with characters
+    /// outside `a-z 0-9 - _`, a date that is not `YYYY-MM-DD`). `detail` names the parameter.
+    BadRequest,
+    /// 400: the path parameters cannot be decoded (invalid percent-encoding, not UTF-8, wrong
+    /// number of segments).
+    MalformedPath,
+    /// 400: the query string cannot be decoded into the parameters the endpoint takes.
+    MalformedQuery,
+    /// 400: the request body is not syntactically valid JSON.
+    MalformedBody,
+    /// 422: the request body is valid JSON but not of the shape the endpoint takes.
+    InvalidBody,
+    /// 415: the endpoint takes a body of another media type (JSON endpoints need
+    /// `Content-Type: application/json`).
+    UnsupportedMediaType,
+    /// 404: the addressed resource does not exist (the endpoint does).
+    NotFound,
+    /// 404: no endpoint has this path. The OpenAPI document lists every endpoint.
+    UnknownRoute,
+    /// 405: the endpoint exists but not for this method; the `Allow` header lists the methods.
+    MethodNotAllowed,
+    /// 413: the request body is larger than the limit (`BUERGERAMT_MAX_BODY_BYTES`).
+    PayloadTooLarge,
+    /// 409: the resource changed since it was read (a concurrent change); read it again.
+    Conflict,
+    /// 503: the request took longer than the limit (`BUERGERAMT_REQUEST_TIMEOUT_SECS`) and was
+    /// abandoned; an idempotent request may be retried.
+    Timeout,
+    /// 503: the service is not ready (its store does not answer, or a read model stopped).
+    NotReady,
+    /// 500: an unexpected error; the cause is logged, never sent.
+    Internal,
+}
+
+impl ProblemType {
+    /// Every problem type, for documentation and tests.
+    pub const ALL: [ProblemType; 14] = [
+        ProblemType::BadRequest,
+        ProblemType::MalformedPath,
+        ProblemType::MalformedQuery,
+        ProblemType::MalformedBody,
+        ProblemType::InvalidBody,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::NotFound,
+        ProblemType::UnknownRoute,
+        ProblemType::MethodNotAllowed,
+        ProblemType::PayloadTooLarge,
+        ProblemType::Conflict,
+        ProblemType::Timeout,
+        ProblemType::NotReady,
+        ProblemType::Internal,
+    ];
+
+    /// The last segment of the type URI.
+    pub const fn slug(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::MalformedPath => "malformed-path",
+            ProblemType::MalformedQuery => "malformed-query",
+            ProblemType::MalformedBody => "malformed-body",
+            ProblemType::InvalidBody => "invalid-body",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::NotFound => "not-found",
+            ProblemType::UnknownRoute => "unknown-route",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::Conflict => "conflict",
+            ProblemType::Timeout => "timeout",
+            ProblemType::NotReady => "not-ready",
+            ProblemType::Internal => "internal",
+        }
+    }
+
+    pub const fn status(self) -> StatusCode {
+        match self {
+            ProblemType::BadRequest
+            | ProblemType::MalformedPath
+            | ProblemType::MalformedQuery
+            | ProblemType::MalformedBody => StatusCode::BAD_REQUEST,
+            ProblemType::InvalidBody => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ProblemType::NotFound | ProblemType::UnknownRoute => StatusCode::NOT_FOUND,
+            ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ProblemType::Conflict => StatusCode::CONFLICT,
+            ProblemType::Timeout | ProblemType::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short, fixed summary (RFC 9457 `title`): the same for every occurrence.
+    pub const fn title(self) -> &'static str {
+        match self {
+            ProblemType::BadRequest => "A parameter is not valid",
+            ProblemType::MalformedPath => "The path cannot be decoded",
+            ProblemType::MalformedQuery => "The query string cannot be decoded",
+            ProblemType::MalformedBody => "The body is not valid JSON",
+            ProblemType::InvalidBody => "The body does not have the expected shape",
+            ProblemType::UnsupportedMediaType => "The body's media type is not supported",
+            ProblemType::NotFound => "Not found",
+            ProblemType::UnknownRoute => "No endpoint has this path",
+            ProblemType::MethodNotAllowed => "The endpoint does not support this method",
+            ProblemType::PayloadTooLarge => "The body is too large",
+            ProblemType::Conflict => "The resource changed meanwhile",
+            ProblemType::Timeout => "The request took too long",
+            ProblemType::NotReady => "The service is not ready",
+            ProblemType::Internal => "Internal error",
+        }
+    }
+
+    /// The full `type` URI.
+    pub fn uri(self) -> String {
+        format!("{TYPE_BASE}{}", self.slug())
+    }
+}
+
+/// An RFC 9457 problem body, as documented in the OpenAPI document. Bodies are built by
+/// [`crate::ApiError`]; this type describes them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI from the problem catalogue, e.g. `https://buergeramt.example/problems/not-found`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A fixed summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence (never on 5xx answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_problem_type_has_its_own_slug_and_an_error_status() {
+        let slugs: HashSet<_> = ProblemType::ALL.iter().map(|p| p.slug()).collect();
+        assert_eq!(slugs.len(), ProblemType::ALL.len());
+        for p in ProblemType::ALL {
+            assert!(p.status().is_client_error() || p.status().is_server_error());
+            assert!(p.uri().starts_with(TYPE_BASE));
+        }
+    }
+}

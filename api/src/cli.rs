@@ -163,7 +163,6 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
             say(&report.to_string())?;
         }
     }
-    crate::routes::pages::use_web_dir(settings.web_dir.clone());
     if !settings.web_dir.join("index.html").is_file() {
         tracing::warn!(web_dir = %settings.web_dir.display(), "no index.html in the web folder; set BUERGERAMT_WEB_DIR");
     }
@@ -175,7 +174,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         backend,
         std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
         crate::HttpLimits::from(&settings),
-    );
+    )
+    .with_web_dir(settings.web_dir.clone());
     tracing::info!(%address, store = state.backend.kind, "listening");
     say(&format!(
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",

@@ -36,6 +36,8 @@ pub struct AppState {
     /// The projection runners' states, for `GET /ready`.
     pub runners: Runners,
     pub limits: HttpLimits,
+    /// The folder the pages are served from (`BUERGERAMT_WEB_DIR`).
+    pub web_dir: Arc<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -49,7 +51,14 @@ impl AppState {
             catalogue,
             runners: Runners::for_all_projections(),
             limits,
+            web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
         }
+    }
+
+    /// Serves the pages from `dir` instead of the repository's `web/` folder.
+    pub fn with_web_dir(mut self, dir: std::path::PathBuf) -> Self {
+        self.web_dir = Arc::new(dir);
+        self
     }
 }
 

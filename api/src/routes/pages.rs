@@ -3,43 +3,30 @@
 //! `node_modules/@kern-ux/native/dist/`. They are read from disk, so a page change needs no
 //! rebuild. Paths under `/api/` never fall through to files: an unknown API path is an API 404.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::settings::DEFAULT_WEB_DIR;
-use crate::ApiError;
+use crate::{ApiError, AppState};
 
-/// The folder `serve` chose. It is process-wide because the router is built without settings;
-/// until it is set, the repository's `web/` folder is used.
-static WEB_DIR: OnceLock<PathBuf> = OnceLock::new();
-
-/// Serves the pages from `dir` for the rest of the process. Only the first call counts.
-pub fn use_web_dir(dir: PathBuf) {
-    let _ = WEB_DIR.set(dir);
-}
-
-fn web_dir() -> &'static Path {
-    WEB_DIR
-        .get()
-        .map(PathBuf::as_path)
-        .unwrap_or_else(|| Path::new(DEFAULT_WEB_DIR))
+/// The fallback route: a file from the state's web folder.
+pub async fn static_file(State(state): State<AppState>, request: Request) -> Response {
+    serve_file(&state.web_dir, request).await
 }
 
 /// A file from the web folder (`/` is `index.html`), with its content type, a UTF-8 charset on
 /// text and `X-Content-Type-Options: nosniff`.
-pub async fn static_file(request: Request) -> Response {
+pub async fn serve_file(web_dir: &Path, request: Request) -> Response {
     let path = request.uri().path();
     if path == "/api" || path.starts_with("/api/") {
         return ApiError::NotFound.into_response();
     }
-    let response = match ServeDir::new(web_dir()).oneshot(request).await {
+    let response = match ServeDir::new(web_dir).oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(never) => match never {},
     };
@@ -68,7 +55,11 @@ mod tests {
     use super::*;
 
     async fn get(path: &str) -> Response {
-        static_file(Request::get(path).body(Body::empty()).unwrap()).await
+        serve_file(
+            Path::new(crate::settings::DEFAULT_WEB_DIR),
+            Request::get(path).body(Body::empty()).unwrap(),
+        )
+        .await
     }
 
     fn header(response: &Response, name: header::HeaderName) -> Option<&str> {

@@ -1,16 +1,15 @@
 //! The baselines the issue names: the same single-event workload through postgres-es (cqrs-es's
 //! own PostgreSQL store) and as a raw INSERT of the same rows.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cqrs_es::persist::{PersistedEventRepository, SerializedEvent};
 use postgres_es::PostgresEventRepository;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgPoolOptions;
 
-use crate::workloads::payload;
+use crate::workloads::{for_duration, payload};
 use crate::Figure;
 
 /// postgres-es's own schema (its `db/init.sql`), under other table names.
@@ -109,11 +108,10 @@ pub async fn prepare(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Single-event appends through `PostgresEventRepository::persist`, each writer on its own
-/// aggregate with the next sequence number.
-pub async fn postgres_es(url: &str, writers: usize, duration: Duration) -> anyhow::Result<Figure> {
-    let pool = PgPoolOptions::new()
-        .max_connections(writers as u32)
+/// A pool whose connections commit synchronously, like the store's.
+async fn sync_commit_pool(url: &str, connections: usize) -> anyhow::Result<sqlx::PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(connections as u32)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 sqlx::query("SET synchronous_commit = on")
@@ -123,109 +121,80 @@ pub async fn postgres_es(url: &str, writers: usize, duration: Duration) -> anyho
             })
         })
         .connect(url)
-        .await?;
+        .await?)
+}
+
+/// Single-event appends through `PostgresEventRepository::persist`, each writer on its own
+/// aggregate with the next sequence number.
+pub async fn postgres_es(url: &str, writers: usize, duration: Duration) -> anyhow::Result<Figure> {
+    let pool = sync_commit_pool(url, writers).await?;
     let repo = Arc::new(
         PostgresEventRepository::new(pool.clone()).with_tables("pges_events", "pges_snapshots"),
     );
-    let total = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + duration;
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let mut tasks = Vec::new();
-    for w in 0..writers {
+    let (count, elapsed) = for_duration(writers, duration, move |writer, round| {
         let repo = repo.clone();
-        let total = total.clone();
-        let id = format!("{run}-{w}");
-        tasks.push(tokio::spawn(async move {
-            let mut sequence = 1usize;
-            while Instant::now() < deadline {
-                let body: serde_json::Value = serde_json::from_slice(&payload(sequence as u64))?;
-                let event = SerializedEvent::new(
-                    id.clone(),
-                    sequence,
-                    "tick".into(),
-                    "Ticked".into(),
-                    "1".into(),
-                    body,
-                    serde_json::json!({}),
-                );
-                repo.persist::<Tick>(&[event], None)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("postgres-es: {e}"))?;
-                sequence += 1;
-                total.fetch_add(1, Ordering::Relaxed);
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let figure = Figure {
+        let id = format!("{run}-{writer}");
+        async move {
+            let sequence = round as usize + 1;
+            let body: serde_json::Value = serde_json::from_slice(&payload(round))?;
+            let event = SerializedEvent::new(
+                id,
+                sequence,
+                "tick".into(),
+                "Ticked".into(),
+                "1".into(),
+                body,
+                serde_json::json!({}),
+            );
+            repo.persist::<Tick>(&[event], None)
+                .await
+                .map_err(|e| anyhow::anyhow!("postgres-es: {e}"))?;
+            Ok(1)
+        }
+    })
+    .await?;
+    pool.close().await;
+    Ok(Figure {
         backend: "postgres",
         workload: format!("BASELINE postgres-es persist, {writers} writers"),
-        count: total.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
-    };
-    pool.close().await;
-    Ok(figure)
+        count,
+        elapsed,
+    })
 }
 
 /// Single-event appends as one plain INSERT of the same row our store writes (with a
 /// precomputed hash), autocommit.
 pub async fn raw_insert(url: &str, writers: usize, duration: Duration) -> anyhow::Result<Figure> {
-    let pool = PgPoolOptions::new()
-        .max_connections(writers as u32)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::query("SET synchronous_commit = on")
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await?;
-    let total = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + duration;
+    let pool = sync_commit_pool(url, writers).await?;
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let pool = pool.clone();
-        let total = total.clone();
-        let stream = format!("raw-{run}-{w}");
-        tasks.push(tokio::spawn(async move {
-            let mut version = 1i64;
-            while Instant::now() < deadline {
-                sqlx::query(
-                    "INSERT INTO raw_events (stream_id, stream_version, event_id, event_type, \
-                     schema_version, payload, recorded_at, prev_hash, hash) \
-                     VALUES ($1, $2, $3, 'BenchmarkTick', 1, $4, now(), $5, $6)",
-                )
-                .bind(&stream)
-                .bind(version)
-                .bind(uuid::Uuid::now_v7())
-                .bind(payload(version as u64))
-                .bind([0u8; 32].as_slice())
-                .bind([1u8; 32].as_slice())
-                .execute(&pool)
-                .await?;
-                version += 1;
-                total.fetch_add(1, Ordering::Relaxed);
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let figure = Figure {
+    let inserts = pool.clone();
+    let (count, elapsed) = for_duration(writers, duration, move |writer, round| {
+        let pool = inserts.clone();
+        let stream = format!("raw-{run}-{writer}");
+        async move {
+            sqlx::query(
+                "INSERT INTO raw_events (stream_id, stream_version, event_id, event_type, \
+                 schema_version, payload, recorded_at, prev_hash, hash) \
+                 VALUES ($1, $2, $3, 'BenchmarkTick', 1, $4, now(), $5, $6)",
+            )
+            .bind(&stream)
+            .bind(round as i64 + 1)
+            .bind(uuid::Uuid::now_v7())
+            .bind(payload(round))
+            .bind([0u8; 32].as_slice())
+            .bind([1u8; 32].as_slice())
+            .execute(&pool)
+            .await?;
+            Ok(1)
+        }
+    })
+    .await?;
+    pool.close().await;
+    Ok(Figure {
         backend: "postgres",
         workload: format!("BASELINE raw INSERT, {writers} writers"),
-        count: total.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
-    };
-    pool.close().await;
-    Ok(figure)
+        count,
+        elapsed,
+    })
 }

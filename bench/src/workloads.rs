@@ -27,6 +27,41 @@ fn event(i: u64) -> NewEvent {
     }
 }
 
+/// Runs `writers` tasks until `duration` is over. Each calls `step(writer, round)` again and
+/// again (round 0, 1, …); a step returns how many events it wrote. Returns the total and the
+/// time it took.
+pub async fn for_duration<F, Fut>(
+    writers: usize,
+    duration: Duration,
+    step: F,
+) -> anyhow::Result<(u64, Duration)>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<u64>> + Send + 'static,
+{
+    let step = Arc::new(step);
+    let total = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let step = step.clone();
+        let total = total.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut round = 0;
+            while Instant::now() < deadline {
+                total.fetch_add(step(writer, round).await?, Ordering::Relaxed);
+                round += 1;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok((total.load(Ordering::Relaxed), started.elapsed()))
+}
+
 /// `writers` tasks, each appending batches of `batch` events to its own stream with the exact
 /// expected version, for `duration`. Counts events.
 pub async fn appends(
@@ -37,40 +72,31 @@ pub async fn appends(
     duration: Duration,
     run: &str,
 ) -> anyhow::Result<Figure> {
-    let total = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = Vec::new();
-    for w in 0..writers {
+    let run = run.to_owned();
+    let batch = batch as u64;
+    let (count, elapsed) = for_duration(writers, duration, move |writer, round| {
         let store = store.clone();
-        let total = total.clone();
-        let stream = StreamId::new(format!("bench-{run}-w{w}"))?;
-        tasks.push(tokio::spawn(async move {
-            let mut version = 0u64;
-            while Instant::now() < deadline {
-                let events = (0..batch as u64).map(|i| event(version + i)).collect();
-                store
-                    .append(&stream, ExpectedVersion::Exact(version), events)
-                    .await?;
-                version += batch as u64;
-                total.fetch_add(batch as u64, Ordering::Relaxed);
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let name = if batch == 1 {
+        let stream = StreamId::new(format!("bench-{run}-w{writer}"));
+        async move {
+            let version = round * batch;
+            let events = (0..batch).map(|i| event(version + i)).collect();
+            store
+                .append(&stream?, ExpectedVersion::Exact(version), events)
+                .await?;
+            Ok(batch)
+        }
+    })
+    .await?;
+    let workload = if batch == 1 {
         format!("single-event appends, {writers} writers")
     } else {
         format!("{batch}-event batches, {writers} writers (events)")
     };
     Ok(Figure {
         backend,
-        workload: name,
-        count: total.load(Ordering::Relaxed),
-        elapsed: started.elapsed(),
+        workload,
+        count,
+        elapsed,
     })
 }
 

@@ -283,6 +283,28 @@ impl Serialize for Sorted<'_> {
     }
 }
 
+/// Implements [`DomainEvent`] for an event enum without personal data through a `const`
+/// [`EventCodec`]: `encode` seals nothing, `decode` upcasts and deserialises.
+macro_rules! impl_domain_event_without_personal_data {
+    ($event:ty, $codec:expr) => {
+        impl $crate::codec::DomainEvent for $event {
+            fn encode(&self) -> $crate::codec::EncodedEvent {
+                $codec.encode(self, None)
+            }
+
+            fn decode(
+                event_type: &str,
+                schema_version: u32,
+                payload: &[u8],
+                personal: $crate::codec::PersonalInput<'_>,
+            ) -> Result<Self, $crate::codec::DecodeError> {
+                $codec.decode(event_type, schema_version, payload, personal)
+            }
+        }
+    };
+}
+pub(crate) use impl_domain_event_without_personal_data;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,9 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
 use crate::aggregate::Aggregate;
-use crate::codec::{
-    DecodeError, DomainEvent, EncodedEvent, EventCodec, EventSchema, PersonalInput,
-};
+use crate::codec::{EventCodec, EventSchema};
 use crate::ids::CitizenId;
 
 /// The stream of a citizen's record: `citizen-{uuid}`.
@@ -104,24 +102,12 @@ const CODEC: EventCodec = EventCodec {
     upcasters: &[],
 };
 
-impl DomainEvent for CitizenEvent {
-    fn encode(&self) -> EncodedEvent {
-        CODEC.encode(self, None)
-    }
-
-    fn decode(
-        event_type: &str,
-        schema_version: u32,
-        payload: &[u8],
-        personal: PersonalInput<'_>,
-    ) -> Result<Self, DecodeError> {
-        CODEC.decode(event_type, schema_version, payload, personal)
-    }
-}
+crate::codec::impl_domain_event_without_personal_data!(CitizenEvent, CODEC);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::{DomainEvent, PersonalInput};
     use crate::testing::given;
 
     fn erase(at: &str) -> CitizenCommand {

@@ -2,9 +2,7 @@
 //! fields to seal.
 
 use super::event::VideoSessionEvent;
-use crate::codec::{
-    DecodeError, DomainEvent, EncodedEvent, EventCodec, EventSchema, PersonalInput,
-};
+use crate::codec::{EventCodec, EventSchema};
 
 /// Every video session event type and its current version.
 pub const VIDEO_SESSION_EVENT_SCHEMAS: &[EventSchema] = &[
@@ -35,17 +33,4 @@ const CODEC: EventCodec = EventCodec {
     upcasters: &[],
 };
 
-impl DomainEvent for VideoSessionEvent {
-    fn encode(&self) -> EncodedEvent {
-        CODEC.encode(self, None)
-    }
-
-    fn decode(
-        event_type: &str,
-        schema_version: u32,
-        payload: &[u8],
-        personal: PersonalInput<'_>,
-    ) -> Result<Self, DecodeError> {
-        CODEC.decode(event_type, schema_version, payload, personal)
-    }
-}
+crate::codec::impl_domain_event_without_personal_data!(VideoSessionEvent, CODEC);

@@ -310,38 +310,34 @@ impl PgStore {
         Ok(())
     }
 
-    /// Turns rows into events, opening personal data with the subjects' keys joined into the
-    /// rows.
-    fn to_events(&self, rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+    /// Turns rows into events while they stream in (the server's work and ours overlap),
+    /// opening personal data with the subjects' keys joined into the rows.
+    async fn collect_events(
+        &self,
+        mut rows: BoxStream<'_, Result<EventRow, sqlx::Error>>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut keys: HashMap<SubjectId, DataKey> = HashMap::new();
-        let mut events = Vec::with_capacity(rows.len());
-        for row in rows {
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
             self.key_of_row(&row, &mut keys)?;
             events.push(row.into_event(&keys)?);
         }
         Ok(events)
     }
 
-    /// One page of [`READ_ALL_SQL`], converted while the rows stream in, so the server's work
-    /// and ours overlap.
+    /// One page of [`READ_ALL_SQL`].
     async fn read_page(
         &self,
         tx_id: &str,
         position: i64,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut rows = sqlx::query_as::<_, EventRow>(READ_ALL_SQL)
+        let rows = sqlx::query_as::<_, EventRow>(READ_ALL_SQL)
             .bind(tx_id)
             .bind(position)
             .bind(limit)
             .fetch(&self.pool);
-        let mut keys: HashMap<SubjectId, DataKey> = HashMap::new();
-        let mut events = Vec::with_capacity(usize::try_from(limit.min(10_000)).unwrap_or(0));
-        while let Some(row) = rows.try_next().await? {
-            self.key_of_row(&row, &mut keys)?;
-            events.push(row.into_event(&keys)?);
-        }
-        Ok(events)
+        self.collect_events(rows).await
     }
 
     /// The slow path after an append collided with stored rows: a retry of an append that was
@@ -806,7 +802,7 @@ impl EventStore for PgStore {
         let Ok(after_version) = i64::try_from(after_version) else {
             return Ok(Vec::new());
         };
-        let rows: Vec<EventRow> = sqlx::query_as(concat!(
+        let rows = sqlx::query_as::<_, EventRow>(concat!(
             "SELECT ",
             event_columns!(),
             ", ",
@@ -817,9 +813,8 @@ impl EventStore for PgStore {
         ))
         .bind(stream.as_str())
         .bind(after_version)
-        .fetch_all(&self.pool)
-        .await?;
-        let events = self.to_events(rows)?;
+        .fetch(&self.pool);
+        let events = self.collect_events(rows).await?;
         if let Some(last) = events.last() {
             self.heads
                 .remember(stream.as_str(), last.stream_version, last.hash);

@@ -315,9 +315,10 @@ impl PgStore {
     async fn collect_events(
         &self,
         mut rows: BoxStream<'_, Result<EventRow, sqlx::Error>>,
+        capacity: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let mut keys: HashMap<SubjectId, DataKey> = HashMap::new();
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(capacity);
         while let Some(row) = rows.try_next().await? {
             self.key_of_row(&row, &mut keys)?;
             events.push(row.into_event(&keys)?);
@@ -337,7 +338,8 @@ impl PgStore {
             .bind(position)
             .bind(limit)
             .fetch(&self.pool);
-        self.collect_events(rows).await
+        let capacity = usize::try_from(limit.min(10_000)).unwrap_or(0);
+        self.collect_events(rows, capacity).await
     }
 
     /// The slow path after an append collided with stored rows: a retry of an append that was
@@ -814,7 +816,7 @@ impl EventStore for PgStore {
         .bind(stream.as_str())
         .bind(after_version)
         .fetch(&self.pool);
-        let events = self.collect_events(rows).await?;
+        let events = self.collect_events(rows, 0).await?;
         if let Some(last) = events.last() {
             self.heads
                 .remember(stream.as_str(), last.stream_version, last.hash);

@@ -18,7 +18,8 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_MAX_BODY_BYTES    largest request body accepted, in bytes        [default: 65536]
   BUERGERAMT_REQUEST_TIMEOUT_SECS  seconds before a request is abandoned      [default: 30]
   BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]
-  BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]";
+  BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]
+  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -175,7 +176,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
         crate::HttpLimits::from(&settings),
     )
-    .with_web_dir(settings.web_dir.clone());
+    .with_web_dir(settings.web_dir.clone())
+    .with_public_url(
+        settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}")),
+    );
     tracing::info!(%address, store = state.backend.kind, "listening");
     say(&format!(
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",

@@ -6,6 +6,7 @@
 //! served at `GET /api/v1/openapi.json`.
 
 pub mod backend;
+pub mod capability;
 pub mod cli;
 pub mod demo;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod extract;
 pub mod http;
 pub mod local_time;
 pub mod problems;
+pub mod rate_limit;
 pub mod readiness;
 pub mod routes;
 pub mod settings;
@@ -38,6 +40,9 @@ pub struct AppState {
     pub limits: HttpLimits,
     /// The folder the pages are served from (`BUERGERAMT_WEB_DIR`).
     pub web_dir: Arc<std::path::PathBuf>,
+    /// The address citizens and clerks reach the service at, without a trailing slash
+    /// (`BUERGERAMT_PUBLIC_URL`); links in messages start with it.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -52,7 +57,20 @@ impl AppState {
             runners: Runners::for_all_projections(),
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
+            public_url: Arc::from("http://127.0.0.1:8080"),
         }
+    }
+
+    /// Sets the address used in links (see [`AppState::public_url`]).
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// True when the service is reached over HTTPS, so cookies can be `Secure` and `__Host-`.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// Serves the pages from `dir` instead of the repository's `web/` folder.
@@ -111,9 +129,12 @@ async fn serve_app(
             guard.finish(result.is_ok());
         }));
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     let _ = stop_tx.send(true);
     for runner in runners {
         let _ = runner.await;

@@ -55,6 +55,10 @@ pub struct Settings {
     /// Seconds a request may take before it is abandoned with 503.
     /// `BUERGERAMT_REQUEST_TIMEOUT_SECS`, default 30.
     pub request_timeout_secs: u64,
+    /// The address citizens and clerks use to reach the service, for links in e-mails and cookie
+    /// security (`https://…` makes cookies `Secure` and `__Host-`). `BUERGERAMT_PUBLIC_URL`,
+    /// default `http://<the bound address>`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +73,7 @@ impl Default for Settings {
             web_dir: PathBuf::from(DEFAULT_WEB_DIR),
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
+            public_url: None,
         }
     }
 }
@@ -152,6 +157,27 @@ impl Settings {
                 reason: format!("{n:?} is not a positive number of seconds"),
             })?;
         }
+        if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
+            settings.public_url = Some(url);
+        }
+        if let Some(url) = &settings.public_url {
+            let trimmed = url.trim_end_matches('/');
+            let valid = (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
+                && !trimmed.contains(['?', '#', ' '])
+                && trimmed
+                    .split("://")
+                    .nth(1)
+                    .is_some_and(|rest| !rest.is_empty());
+            if !valid {
+                return Err(SettingsError::Env {
+                    name: "BUERGERAMT_PUBLIC_URL",
+                    reason: format!(
+                        "{url:?} is not an http(s) URL like https://termine.potsdam.de"
+                    ),
+                });
+            }
+            settings.public_url = Some(trimmed.to_owned());
+        }
         Ok(settings)
     }
 
@@ -188,6 +214,20 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn the_public_url_must_be_http_or_https_and_loses_its_trailing_slash() {
+        let s = load(&[("BUERGERAMT_PUBLIC_URL", "https://termine.potsdam.de/")]).unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://termine.potsdam.de"));
+        for bad in [
+            "ftp://x",
+            "termine.potsdam.de",
+            "https://",
+            "https://x/?a=b",
+        ] {
+            assert!(load(&[("BUERGERAMT_PUBLIC_URL", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -28,6 +28,11 @@ impl<A: Aggregate> Given<A> {
         }
     }
 
+    /// The aggregate rebuilt from the history, for checks of its read accessors.
+    pub fn state(self) -> A {
+        self.aggregate
+    }
+
     /// Handles one command.
     pub fn when(self, command: A::Command) -> Then<A> {
         let result = self.aggregate.handle(command);
@@ -63,6 +68,21 @@ where
                 aggregate
             }
             Err(error) => panic!("expected events {expected:?}, got error {error:?}"),
+        }
+    }
+
+    /// Asserts that the command was accepted and returns the aggregate with its events applied.
+    #[track_caller]
+    pub fn then_ok(self) -> A {
+        match self.result {
+            Ok(events) => {
+                let mut aggregate = self.aggregate;
+                for event in &events {
+                    aggregate.apply(event);
+                }
+                aggregate
+            }
+            Err(error) => panic!("expected events, got error {error:?}"),
         }
     }
 

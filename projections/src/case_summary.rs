@@ -254,7 +254,7 @@ fn evolve(current: Option<CaseSummary>, event: &CaseEvent) -> Option<CaseSummary
         E::FeeWaived { .. } => s.fee = FeeState::Waived,
         E::FeeRefunded { .. } => s.fee = FeeState::Refunded,
         E::ResultIssued { .. } => s.result_issued = true,
-        E::NoteAdded { .. } => {}
+        E::NoteAdded { .. } | E::AccessLinkIssued { .. } | E::NotificationSent { .. } => {}
         E::CaseClosed { outcome, .. } => {
             s.status = Status::Closed;
             s.outcome = Some(*outcome);

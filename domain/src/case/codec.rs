@@ -29,6 +29,8 @@ pub const CASE_EVENT_SCHEMAS: &[EventSchema] = &[
     schema("AppointmentRescheduled", 1, &[]),
     schema("AppointmentCancelled", 1, &[]),
     schema("ReminderSent", 1, &[]),
+    schema("AccessLinkIssued", 1, &[]),
+    schema("NotificationSent", 1, &[]),
     schema("CheckedIn", 1, &[]),
     schema("Admitted", 1, &[]),
     schema("Held", 1, &[]),

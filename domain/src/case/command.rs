@@ -6,7 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::types::{Appointment, CaseChannel, Contact, IdentityMethod, Outcome, WaiverReason};
+use super::types::{
+    AccessTokenHash, Appointment, CaseChannel, Contact, IdentityMethod, LinkChannel,
+    NotificationChannel, NotificationKind, Outcome, WaiverReason,
+};
 use crate::actor::Actor;
 use crate::catalogue::Service;
 use crate::ids::{
@@ -45,6 +48,20 @@ pub enum CaseCommand {
     CancelAppointment { actor: Actor, at: DateTime<Utc> },
     /// Records that a reminder went out for the booked appointment.
     SendReminder { at: DateTime<Utc> },
+    /// Hands the citizen a capability link to this case; only the token's hash is recorded.
+    /// Several links may be valid at once (the booking page's and the e-mail's).
+    IssueAccessLink {
+        token_sha256: AccessTokenHash,
+        via: LinkChannel,
+        at: DateTime<Utc>,
+    },
+    /// Records that a message about the event at stream version `about_version` went out.
+    RecordNotification {
+        kind: NotificationKind,
+        channel: NotificationChannel,
+        about_version: u64,
+        at: DateTime<Utc>,
+    },
     /// The citizen enters the virtual waiting room.
     CheckIn { at: DateTime<Utc> },
     /// A clerk lets the waiting citizen in.

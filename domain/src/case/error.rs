@@ -98,4 +98,10 @@ pub enum CaseError {
     CitizenCheckedIn,
     #[error("the appointment has not started yet")]
     AppointmentNotDue,
+    #[error("this access link has already been issued")]
+    AccessLinkExists,
+    #[error("the case has no event at version {0}")]
+    UnknownVersion(u64),
+    #[error("this message has already been sent")]
+    AlreadyNotified,
 }

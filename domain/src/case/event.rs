@@ -8,7 +8,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::types::{Appointment, CaseChannel, Contact, IdentityMethod, Outcome, WaiverReason};
+use super::types::{
+    AccessTokenHash, Appointment, CaseChannel, Contact, IdentityMethod, LinkChannel,
+    NotificationChannel, NotificationKind, Outcome, WaiverReason,
+};
 use crate::actor::Actor;
 use crate::ids::{
     CaseId, CitizenId, DocumentId, DocumentType, OfficeId, PaymentId, ServiceKey, VideoSessionId,
@@ -59,6 +62,23 @@ pub enum CaseEvent {
     ReminderSent {
         case_id: CaseId,
         appointment: Appointment,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    AccessLinkIssued {
+        case_id: CaseId,
+        token_sha256: AccessTokenHash,
+        via: LinkChannel,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    NotificationSent {
+        case_id: CaseId,
+        kind: NotificationKind,
+        channel: NotificationChannel,
+        /// The stream version of the event the message is about, so a sender that restarts can
+        /// tell which events are already notified.
+        about_version: u64,
         actor: Actor,
         at: DateTime<Utc>,
     },
@@ -207,6 +227,8 @@ impl CaseEvent {
             | AppointmentRescheduled { case_id, .. }
             | AppointmentCancelled { case_id, .. }
             | ReminderSent { case_id, .. }
+            | AccessLinkIssued { case_id, .. }
+            | NotificationSent { case_id, .. }
             | CheckedIn { case_id, .. }
             | Admitted { case_id, .. }
             | Held { case_id, .. }
@@ -238,6 +260,8 @@ impl CaseEvent {
             | AppointmentRescheduled { at, .. }
             | AppointmentCancelled { at, .. }
             | ReminderSent { at, .. }
+            | AccessLinkIssued { at, .. }
+            | NotificationSent { at, .. }
             | CheckedIn { at, .. }
             | Admitted { at, .. }
             | Held { at, .. }
@@ -269,6 +293,8 @@ impl CaseEvent {
             | AppointmentRescheduled { actor, .. }
             | AppointmentCancelled { actor, .. }
             | ReminderSent { actor, .. }
+            | AccessLinkIssued { actor, .. }
+            | NotificationSent { actor, .. }
             | CheckedIn { actor, .. }
             | Admitted { actor, .. }
             | Held { actor, .. }

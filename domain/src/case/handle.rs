@@ -91,6 +91,43 @@ impl Case {
                     at,
                 }
             }
+            CaseCommand::IssueAccessLink {
+                token_sha256,
+                via,
+                at,
+            } => {
+                if self.access_links.contains(&token_sha256) {
+                    return Err(CaseError::AccessLinkExists);
+                }
+                CaseEvent::AccessLinkIssued {
+                    case_id,
+                    token_sha256,
+                    via,
+                    actor: Actor::System,
+                    at,
+                }
+            }
+            CaseCommand::RecordNotification {
+                kind,
+                channel,
+                about_version,
+                at,
+            } => {
+                if about_version == 0 || about_version > self.version {
+                    return Err(CaseError::UnknownVersion(about_version));
+                }
+                if self.notified.contains(&(kind, about_version)) {
+                    return Err(CaseError::AlreadyNotified);
+                }
+                CaseEvent::NotificationSent {
+                    case_id,
+                    kind,
+                    channel,
+                    about_version,
+                    actor: Actor::System,
+                    at,
+                }
+            }
             CaseCommand::CheckIn { at } => self.check_in(facts, at)?,
             CaseCommand::Admit { clerk, at } => {
                 self.require_waiting()?;

@@ -37,7 +37,8 @@ pub use state::{
     Case, CaseFacts, CaseStatus, Document, DocumentStatus, Fee, FeeStatus, RequestStatus,
 };
 pub use types::{
-    Appointment, CaseChannel, Contact, IdentityMethod, Language, Outcome, WaiverReason,
+    AccessTokenHash, Appointment, CaseChannel, Contact, IdentityMethod, Language, LinkChannel,
+    NotificationChannel, NotificationKind, Outcome, WaiverReason,
 };
 
 use crate::aggregate::Aggregate;

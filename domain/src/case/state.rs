@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::event::CaseEvent;
-use super::types::{Appointment, CaseChannel, Contact, IdentityMethod, Outcome, WaiverReason};
+use super::types::{
+    AccessTokenHash, Appointment, CaseChannel, Contact, IdentityMethod, NotificationKind, Outcome,
+    WaiverReason,
+};
 use crate::ids::{
     CaseId, CitizenId, DocumentId, DocumentType, OfficeId, PaymentId, ServiceKey, VideoSessionId,
 };
@@ -145,6 +148,14 @@ pub struct Case {
     pub(super) result: Option<DocumentId>,
     pub(super) outcome: Option<Outcome>,
     pub(super) notes: u32,
+    /// Hashes of the capability tokens that open this case.
+    pub(super) access_links: Vec<AccessTokenHash>,
+    /// Messages sent, as (kind, version of the event they were about).
+    pub(super) notified: Vec<(NotificationKind, u64)>,
+    /// The appointment the last reminder was about.
+    pub(super) last_reminder: Option<Appointment>,
+    /// The number of events folded so far (the stream version).
+    pub(super) version: u64,
 }
 
 impl Case {
@@ -238,8 +249,29 @@ impl Case {
         self.notes
     }
 
+    /// True if a capability token with this hash opens the case.
+    pub fn has_access_link(&self, token_sha256: &AccessTokenHash) -> bool {
+        self.access_links.contains(token_sha256)
+    }
+
+    /// True if a message of `kind` about the event at `about_version` was sent.
+    pub fn was_notified(&self, kind: NotificationKind, about_version: u64) -> bool {
+        self.notified.contains(&(kind, about_version))
+    }
+
+    /// True if a reminder went out for the currently booked appointment.
+    pub fn reminded_for_current_appointment(&self) -> bool {
+        self.appointment.is_some() && self.last_reminder == self.appointment
+    }
+
+    /// The number of events the case was folded from.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
     /// Folds one event into the state.
     pub(super) fn fold(&mut self, event: &CaseEvent) {
+        self.version += 1;
         match event {
             CaseEvent::CaseOpened {
                 case_id,
@@ -271,9 +303,18 @@ impl Case {
                 self.appointment = None;
                 self.status = CaseStatus::Open;
             }
-            CaseEvent::ReminderSent { .. } => {
+            CaseEvent::ReminderSent { appointment, .. } => {
                 self.reminders_sent = self.reminders_sent.saturating_add(1);
+                self.last_reminder = Some(*appointment);
             }
+            CaseEvent::AccessLinkIssued { token_sha256, .. } => {
+                self.access_links.push(token_sha256.clone());
+            }
+            CaseEvent::NotificationSent {
+                kind,
+                about_version,
+                ..
+            } => self.notified.push((*kind, *about_version)),
             CaseEvent::CheckedIn { .. } => {
                 self.ever_checked_in = true;
                 self.status = CaseStatus::Waiting;

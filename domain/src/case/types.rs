@@ -73,6 +73,75 @@ impl Appointment {
     }
 }
 
+/// The SHA-256 of a capability token (64 lowercase hex digits). The token itself is never stored:
+/// whoever holds it may open this one case without an account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AccessTokenHash(String);
+
+impl AccessTokenHash {
+    /// Accepts exactly 64 lowercase hex digits.
+    pub fn parse(value: impl Into<String>) -> Result<Self, &'static str> {
+        let value = value.into();
+        if value.len() == 64
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(Self(value))
+        } else {
+            Err("an access token hash is 64 lowercase hex digits")
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AccessTokenHash {
+    type Error = &'static str;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<AccessTokenHash> for String {
+    fn from(value: AccessTokenHash) -> Self {
+        value.0
+    }
+}
+
+/// Where an access link was handed to the citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkChannel {
+    /// Shown on the confirmation page right after booking.
+    Booking,
+    /// Sent in an e-mail.
+    Email,
+}
+
+/// Which message went to the citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// The booking confirmation with the calendar file, the join link and the cancel link.
+    BookingConfirmed,
+    /// The appointment was moved.
+    AppointmentRescheduled,
+    /// The appointment was cancelled.
+    AppointmentCancelled,
+}
+
+/// How a message reached the citizen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationChannel {
+    Email,
+}
+
 /// How the clerk established the citizen's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

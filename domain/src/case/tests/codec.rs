@@ -34,6 +34,21 @@ fn every_event() -> Vec<CaseEvent> {
             actor: Actor::System,
             at: t(8, 0),
         },
+        CaseEvent::AccessLinkIssued {
+            case_id: CASE,
+            token_sha256: AccessTokenHash::parse("ab".repeat(32)).unwrap(),
+            via: LinkChannel::Email,
+            actor: Actor::System,
+            at: t(8, 0),
+        },
+        CaseEvent::NotificationSent {
+            case_id: CASE,
+            kind: NotificationKind::BookingConfirmed,
+            channel: NotificationChannel::Email,
+            about_version: 2,
+            actor: Actor::System,
+            at: t(8, 0),
+        },
         checked_in(),
         admitted(),
         CaseEvent::Held {

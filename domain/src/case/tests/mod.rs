@@ -9,6 +9,7 @@ mod closing;
 mod codec;
 mod documents;
 mod fees;
+mod links_and_notifications;
 mod opening;
 mod waiting_room;
 

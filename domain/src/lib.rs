@@ -13,7 +13,8 @@
 //! - [`ids`], [`money`], [`actor`]: value types shared by all aggregates.
 //! - [`decimal`]: exact parsing of decimal text (fees, shares) without floating point.
 //! - [`catalogue`]: the typed service catalogue and its channel triage.
-//! - [`case`], [`schedule`], [`video_session`]: the three aggregates.
+//! - [`case`], [`schedule`], [`video_session`]: the three aggregates of a citizen request;
+//!   [`office`]: an office's hours and seats, from which schedule days are opened.
 
 pub mod actor;
 pub mod aggregate;
@@ -25,6 +26,7 @@ pub mod decimal;
 pub mod fixtures;
 pub mod ids;
 pub mod money;
+pub mod office;
 pub mod pii;
 pub mod schedule;
 pub mod upcast;

@@ -11,6 +11,7 @@
 
 pub mod case_summary;
 pub mod error;
+pub mod offices;
 pub mod projection;
 pub mod runner;
 
@@ -22,7 +23,10 @@ use std::sync::Arc;
 
 /// Every projection this service runs, by name.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(case_summary::CaseSummaryProjection)]
+    vec![
+        Arc::new(case_summary::CaseSummaryProjection),
+        Arc::new(offices::OfficesProjection),
+    ]
 }
 
 /// The projection with this name, if there is one.

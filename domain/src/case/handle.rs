@@ -21,6 +21,9 @@ use crate::pii::Pii;
 
 /// The longest appointment the case accepts, in minutes (a whole working day).
 const MAX_APPOINTMENT_MINUTES: u32 = 8 * 60;
+/// The longest name and e-mail address a contact may have (RFC 5321 caps addresses at 254).
+const MAX_NAME_CHARS: usize = 100;
+const MAX_EMAIL_BYTES: usize = 254;
 
 impl Case {
     /// Applies the rules to one command.
@@ -617,14 +620,38 @@ struct OpenCase {
 }
 
 fn validate_contact(contact: &Contact) -> Result<(), CaseError> {
-    if contact.name.trim().is_empty() {
+    let name = contact.name.trim();
+    if name.is_empty() {
         return Err(CaseError::InvalidContact("the name is empty"));
     }
-    let email = contact.email.trim();
-    match email.split_once('@') {
-        Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
-        _ => Err(CaseError::InvalidContact("the e-mail address is not valid")),
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(CaseError::InvalidContact(
+            "the name must be at most 100 characters without control characters",
+        ));
     }
+    let email = contact.email.trim();
+    let well_formed = email.len() <= MAX_EMAIL_BYTES
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.matches('@').count() == 1;
+    match email.split_once('@') {
+        Some((local, domain))
+            if well_formed
+                && !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.') => {}
+        _ => return Err(CaseError::InvalidContact("the e-mail address is not valid")),
+    }
+    if let Some(phone) = &contact.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '/' | '(' | ')'));
+        if !allowed || !(5..=20).contains(&digits) || phone.len() > 30 {
+            return Err(CaseError::InvalidContact("the phone number is not valid"));
+        }
+    }
+    Ok(())
 }
 
 fn validate_appointment(appointment: &Appointment, at: DateTime<Utc>) -> Result<(), CaseError> {

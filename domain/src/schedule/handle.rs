@@ -198,7 +198,7 @@ impl Schedule {
 
 /// Opening intervals must be non-empty, each start before its end, without overlaps, and on whole
 /// minutes. `intervals` is sorted.
-fn validate_intervals(intervals: &[OpeningInterval]) -> Result<(), ScheduleError> {
+pub(crate) fn validate_intervals(intervals: &[OpeningInterval]) -> Result<(), ScheduleError> {
     if intervals.is_empty() {
         return Err(ScheduleError::InvalidOpeningHours(
             "at least one interval is needed",

@@ -22,6 +22,7 @@ pub use codec::SCHEDULE_EVENT_SCHEMAS;
 pub use command::ScheduleCommand;
 pub use error::ScheduleError;
 pub use event::ScheduleEvent;
+pub(crate) use handle::validate_intervals;
 pub use state::{Booking, OpeningInterval, Schedule, ScheduleDay, ScheduleId};
 
 use crate::aggregate::Aggregate;

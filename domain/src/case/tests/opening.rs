@@ -90,6 +90,55 @@ fn a_contact_without_a_valid_email_address_is_refused() {
 }
 
 #[test]
+fn a_contact_that_could_inject_headers_or_is_oversized_is_refused() {
+    let with = |name: &str, email: &str, phone: Option<&str>| Contact {
+        name: name.into(),
+        email: email.into(),
+        phone: phone.map(str::to_owned),
+        ..contact()
+    };
+    let bad = [
+        with("Erika", "erika@example.org\r\nBcc: x@example.org", None),
+        with("Erika", "erika@exa mple.org", None),
+        with("Erika", "a@b@example.org", None),
+        with("Erika", "erika@.org", None),
+        with("Erika", &format!("{}@example.org", "e".repeat(250)), None),
+        with("Erika\nMustermann", "erika@example.org", None),
+        with(&"E".repeat(101), "erika@example.org", None),
+        with("Erika", "erika@example.org", Some("12")),
+        with("Erika", "erika@example.org", Some("0331 <script>")),
+    ];
+    for contact in bad {
+        let command = CaseCommand::Open {
+            case_id: CASE,
+            citizen_id: CITIZEN,
+            service: catalogue_service("wohnsitz_anmeldung"),
+            office: office(),
+            channel: CaseChannel::Video,
+            contact: contact.clone(),
+            actor: Actor::Citizen,
+            at: t(7, 0),
+        };
+        Given::<Case>::nothing()
+            .when(command)
+            .then_error(|e| matches!(e, CaseError::InvalidContact(_)));
+    }
+    let good = with("Ayşe Yılmaz", "ayse@example.org", Some("+49 331 289-0"));
+    Given::<Case>::nothing()
+        .when(CaseCommand::Open {
+            case_id: CASE,
+            citizen_id: CITIZEN,
+            service: catalogue_service("wohnsitz_anmeldung"),
+            office: office(),
+            channel: CaseChannel::Video,
+            contact: good,
+            actor: Actor::Citizen,
+            at: t(7, 0),
+        })
+        .then_ok();
+}
+
+#[test]
 fn no_command_is_accepted_before_the_case_is_opened() {
     Given::<Case>::nothing()
         .when(CaseCommand::BookAppointment {

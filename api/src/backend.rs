@@ -19,12 +19,48 @@ pub struct Backend {
     pub read_models: Arc<dyn ReadModelStore>,
     /// `sqlite` or `postgres`, for `/health` and logs.
     pub kind: &'static str,
+    /// A key derived from the master key for the service's own signatures (booking challenges,
+    /// the open-bookings index), so that every instance of one deployment agrees on them.
+    pub derived_key: DerivedKey,
+}
+
+/// A secret key; `Debug` never shows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DerivedKey(pub [u8; 32]);
+
+impl std::fmt::Debug for DerivedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DerivedKey(<redacted>)")
+    }
+}
+
+impl DerivedKey {
+    /// A sub-key for one purpose, so no two uses share a key.
+    pub fn for_purpose(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        Sha256::new()
+            .chain_update(self.0)
+            .chain_update(purpose.as_bytes())
+            .finalize()
+            .into()
+    }
+}
+
+/// Derives the service key from the master key (a one-way hash with a fixed label).
+fn derive_key(master: &MasterKey) -> DerivedKey {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"buergeramt/derived-key/v1\0")
+        .chain_update(master.to_hex().as_bytes())
+        .finalize();
+    DerivedKey(digest.into())
 }
 
 impl Backend {
     /// Opens (and migrates) the store the settings name.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         let master = master_key(settings)?;
+        let derived_key = derive_key(&master);
         match &settings.database_url {
             Some(url) => {
                 let store = PgStore::connect(url.expose(), master, settings.pg_max_connections)
@@ -35,6 +71,7 @@ impl Backend {
                     events: store.clone(),
                     read_models: store,
                     kind: "postgres",
+                    derived_key,
                 })
             }
             None => {
@@ -53,6 +90,7 @@ impl Backend {
                     events: store.clone(),
                     read_models: store,
                     kind: "sqlite",
+                    derived_key,
                 })
             }
         }

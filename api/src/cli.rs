@@ -19,7 +19,13 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_REQUEST_TIMEOUT_SECS  seconds before a request is abandoned      [default: 30]
   BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]
   BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]
-  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]";
+  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]
+  BUERGERAMT_BOOKING_POW_BITS  proof-of-work difficulty per booking (0-32)   [default: 16]
+  BUERGERAMT_BOOKING_LEAD_MINUTES  earliest booking, minutes from now        [default: 30]
+  BUERGERAMT_BOOKING_HORIZON_DAYS  latest booking, days ahead                [default: 60]
+  BUERGERAMT_BOOKINGS_PER_CLIENT_HOUR  bookings per client address per hour  [default: 20]
+  BUERGERAMT_BOOKINGS_PER_EMAIL_DAY    bookings per e-mail address per day   [default: 5]
+  BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL   open bookings per e-mail address      [default: 3]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -177,6 +183,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         crate::HttpLimits::from(&settings),
     )
     .with_web_dir(settings.web_dir.clone())
+    .with_booking_policy(settings.booking)
     .with_public_url(
         settings
             .public_url

@@ -37,6 +37,24 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The slot was taken by someone else.
+    #[error("slot taken: {0}")]
+    SlotTaken(String),
+    /// A business rule refused the request; the text is the rule.
+    #[error("{0}")]
+    RuleViolated(String),
+    /// The service cannot be booked by video; the text says why and what to do instead.
+    #[error("{0}")]
+    NotBookable(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// The capability link is malformed, unknown or no longer valid.
+    #[error("invalid access link")]
+    InvalidAccessLink,
+    #[error("proof of work: {0}")]
+    ProofOfWork(String),
+    #[error("open booking limit {0}")]
+    OpenBookingLimit(u32),
     #[error("the request took longer than {seconds} s")]
     Timeout { seconds: u64 },
     /// The readiness check failed; the reason is logged, never sent.
@@ -127,6 +145,21 @@ impl ApiError {
                 (*limit > 0).then(|| format!("the limit is {limit} bytes")),
             ),
             ApiError::Conflict(reason) => (ProblemType::Conflict, Some(clip(reason))),
+            ApiError::SlotTaken(reason) => (ProblemType::SlotTaken, Some(clip(reason))),
+            ApiError::RuleViolated(reason) => (ProblemType::RuleViolated, Some(clip(reason))),
+            ApiError::NotBookable(reason) => (ProblemType::NotBookable, Some(clip(reason))),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                ProblemType::TooManyRequests,
+                Some(format!("try again in {retry_after_secs} s")),
+            ),
+            ApiError::InvalidAccessLink => (ProblemType::InvalidAccessLink, None),
+            ApiError::ProofOfWork(reason) => (ProblemType::ProofOfWork, Some(clip(reason))),
+            ApiError::OpenBookingLimit(limit) => (
+                ProblemType::OpenBookingLimit,
+                Some(format!(
+                    "this e-mail address already holds {limit} open bookings; cancel one first"
+                )),
+            ),
             ApiError::Timeout { seconds } => {
                 tracing::warn!(seconds, "request abandoned after the timeout");
                 (ProblemType::Timeout, None)
@@ -156,7 +189,21 @@ impl IntoResponse for ApiError {
             detail,
         };
         let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::TooManyRequests { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, retry_after_secs.into());
+            }
+            ApiError::InvalidAccessLink => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }
 

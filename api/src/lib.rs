@@ -6,7 +6,9 @@
 //! served at `GET /api/v1/openapi.json`.
 
 pub mod backend;
+pub mod booking;
 pub mod capability;
+pub mod citizen;
 pub mod cli;
 pub mod demo;
 pub mod error;
@@ -43,6 +45,8 @@ pub struct AppState {
     /// The address citizens and clerks reach the service at, without a trailing slash
     /// (`BUERGERAMT_PUBLIC_URL`); links in messages start with it.
     pub public_url: Arc<str>,
+    /// Booking: schedule days, proof of work, fair-access limits.
+    pub booking: Arc<booking::BookingService>,
 }
 
 impl AppState {
@@ -52,13 +56,28 @@ impl AppState {
         limits: HttpLimits,
     ) -> Self {
         Self {
-            backend,
             catalogue,
             runners: Runners::for_all_projections(),
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
             public_url: Arc::from("http://127.0.0.1:8080"),
+            booking: Arc::new(booking::BookingService::new(
+                backend.events.clone(),
+                backend.derived_key.for_purpose("booking"),
+                booking::BookingPolicy::default(),
+            )),
+            backend,
         }
+    }
+
+    /// Replaces the booking rules (window, proof-of-work difficulty, limits).
+    pub fn with_booking_policy(mut self, policy: booking::BookingPolicy) -> Self {
+        self.booking = Arc::new(booking::BookingService::new(
+            self.backend.events.clone(),
+            self.backend.derived_key.for_purpose("booking"),
+            policy,
+        ));
+        self
     }
 
     /// Sets the address used in links (see [`AppState::public_url`]).

@@ -40,6 +40,24 @@ pub enum ProblemType {
     PayloadTooLarge,
     /// 409: the resource changed since it was read (a concurrent change); read it again.
     Conflict,
+    /// 409: the chosen time was taken by someone else meanwhile; pick another free slot.
+    SlotTaken,
+    /// 422: a business rule refused the request (e.g. an appointment in the past, a check-in on
+    /// the wrong day); `detail` states the rule.
+    RuleViolated,
+    /// 422: the service cannot be booked by video because the law requires a personal visit
+    /// (ID card, passport); `detail` gives the legal reason and the in-person route.
+    NotBookable,
+    /// 429: too many requests from this client or for this e-mail address; `Retry-After` says
+    /// when to try again.
+    TooManyRequests,
+    /// 401: the capability link (`Authorization: Bearer …`) is malformed, unknown or revoked.
+    InvalidAccessLink,
+    /// 400: the booking's proof of work is missing, wrong, expired or already used; fetch a new
+    /// challenge from `GET /api/v1/bookings/challenge`.
+    ProofOfWork,
+    /// 422: the e-mail address already holds the maximum number of open bookings.
+    OpenBookingLimit,
     /// 503: the request took longer than the limit (`BUERGERAMT_REQUEST_TIMEOUT_SECS`) and was
     /// abandoned; an idempotent request may be retried.
     Timeout,
@@ -51,7 +69,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 14] = [
+    pub const ALL: [ProblemType; 21] = [
         ProblemType::BadRequest,
         ProblemType::MalformedPath,
         ProblemType::MalformedQuery,
@@ -63,6 +81,13 @@ impl ProblemType {
         ProblemType::MethodNotAllowed,
         ProblemType::PayloadTooLarge,
         ProblemType::Conflict,
+        ProblemType::SlotTaken,
+        ProblemType::RuleViolated,
+        ProblemType::NotBookable,
+        ProblemType::TooManyRequests,
+        ProblemType::InvalidAccessLink,
+        ProblemType::ProofOfWork,
+        ProblemType::OpenBookingLimit,
         ProblemType::Timeout,
         ProblemType::NotReady,
         ProblemType::Internal,
@@ -82,6 +107,13 @@ impl ProblemType {
             ProblemType::MethodNotAllowed => "method-not-allowed",
             ProblemType::PayloadTooLarge => "payload-too-large",
             ProblemType::Conflict => "conflict",
+            ProblemType::SlotTaken => "slot-taken",
+            ProblemType::RuleViolated => "rule-violated",
+            ProblemType::NotBookable => "not-bookable-by-video",
+            ProblemType::TooManyRequests => "too-many-requests",
+            ProblemType::InvalidAccessLink => "invalid-access-link",
+            ProblemType::ProofOfWork => "proof-of-work",
+            ProblemType::OpenBookingLimit => "open-booking-limit",
             ProblemType::Timeout => "timeout",
             ProblemType::NotReady => "not-ready",
             ProblemType::Internal => "internal",
@@ -99,7 +131,13 @@ impl ProblemType {
             ProblemType::NotFound | ProblemType::UnknownRoute => StatusCode::NOT_FOUND,
             ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ProblemType::Conflict => StatusCode::CONFLICT,
+            ProblemType::Conflict | ProblemType::SlotTaken => StatusCode::CONFLICT,
+            ProblemType::RuleViolated
+            | ProblemType::NotBookable
+            | ProblemType::OpenBookingLimit => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ProblemType::InvalidAccessLink => StatusCode::UNAUTHORIZED,
+            ProblemType::ProofOfWork => StatusCode::BAD_REQUEST,
             ProblemType::Timeout | ProblemType::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -119,6 +157,13 @@ impl ProblemType {
             ProblemType::MethodNotAllowed => "The endpoint does not support this method",
             ProblemType::PayloadTooLarge => "The body is too large",
             ProblemType::Conflict => "The resource changed meanwhile",
+            ProblemType::SlotTaken => "The slot is no longer free",
+            ProblemType::RuleViolated => "A rule does not allow this",
+            ProblemType::NotBookable => "This service needs a visit in person",
+            ProblemType::TooManyRequests => "Too many requests",
+            ProblemType::InvalidAccessLink => "The access link is not valid",
+            ProblemType::ProofOfWork => "The proof of work is not valid",
+            ProblemType::OpenBookingLimit => "Too many open bookings",
             ProblemType::Timeout => "The request took too long",
             ProblemType::NotReady => "The service is not ready",
             ProblemType::Internal => "Internal error",

@@ -59,6 +59,8 @@ pub struct Settings {
     /// security (`https://…` makes cookies `Secure` and `__Host-`). `BUERGERAMT_PUBLIC_URL`,
     /// default `http://<the bound address>`.
     pub public_url: Option<String>,
+    /// Booking window and fair-access limits (`[booking]` in the file; variables below).
+    pub booking: crate::booking::BookingPolicy,
 }
 
 impl Default for Settings {
@@ -74,6 +76,7 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             public_url: None,
+            booking: crate::booking::BookingPolicy::default(),
         }
     }
 }
@@ -156,6 +159,42 @@ impl Settings {
                 name: "BUERGERAMT_REQUEST_TIMEOUT_SECS",
                 reason: format!("{n:?} is not a positive number of seconds"),
             })?;
+        }
+        let booking = &mut settings.booking;
+        let numbers: [(&'static str, &mut u32); 5] = [
+            ("BUERGERAMT_BOOKING_LEAD_MINUTES", &mut booking.lead_minutes),
+            ("BUERGERAMT_BOOKING_HORIZON_DAYS", &mut booking.horizon_days),
+            (
+                "BUERGERAMT_BOOKINGS_PER_CLIENT_HOUR",
+                &mut booking.per_client_per_hour,
+            ),
+            (
+                "BUERGERAMT_BOOKINGS_PER_EMAIL_DAY",
+                &mut booking.per_email_per_day,
+            ),
+            (
+                "BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL",
+                &mut booking.max_open_per_email,
+            ),
+        ];
+        for (name, target) in numbers {
+            if let Some(n) = get(name) {
+                *target = positive(&n).ok_or(SettingsError::Env {
+                    name,
+                    reason: format!("{n:?} is not a positive number"),
+                })?;
+            }
+        }
+        if let Some(n) = get("BUERGERAMT_BOOKING_POW_BITS") {
+            booking.pow_bits = n
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|bits| *bits <= 32)
+                .ok_or(SettingsError::Env {
+                    name: "BUERGERAMT_BOOKING_POW_BITS",
+                    reason: format!("{n:?} is not a number of bits from 0 to 32"),
+                })?;
         }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);

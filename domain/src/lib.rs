@@ -18,6 +18,7 @@
 
 pub mod actor;
 pub mod aggregate;
+pub mod booker;
 pub mod case;
 pub mod catalogue;
 pub mod citizen;

@@ -167,6 +167,48 @@ impl Repository {
         }
     }
 
+    /// Decides `commands` in order on one state (each sees the events of the ones before) and
+    /// appends all their events in one atomic append: all of them are recorded, or none.
+    pub async fn execute_all<A: Aggregate>(
+        &self,
+        stream: &StreamId,
+        commands: Vec<A::Command>,
+    ) -> Result<Executed<A>, CommandError<A::Error>> {
+        let Loaded { mut state, version } = self.load::<A>(stream).await?;
+        let mut decided = Vec::new();
+        for command in commands {
+            let events = state.handle(command).map_err(CommandError::Rejected)?;
+            for event in &events {
+                state.apply(event);
+            }
+            decided.extend(events);
+        }
+        if decided.is_empty() {
+            return Ok(Executed {
+                state,
+                events: decided,
+                outcome: AppendOutcome {
+                    stream_version: version,
+                    already_stored: false,
+                },
+            });
+        }
+        let expected = if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        };
+        let outcome = self
+            .events
+            .append(stream, expected, decided.iter().map(encode).collect())
+            .await?;
+        Ok(Executed {
+            state,
+            events: decided,
+            outcome,
+        })
+    }
+
     async fn decide_and_append<A: Aggregate>(
         &self,
         stream: &StreamId,

@@ -5,10 +5,14 @@
 //! The pages (everything outside `/api/`, `/health` and `/ready`) are not part of the API
 //! document.
 
+pub mod bookings;
+mod catalogue;
 mod health;
+mod my_case;
+mod offices;
 mod openapi;
 pub mod pages;
-mod queue;
+pub(crate) mod queue;
 
 use axum::routing::any;
 use axum::Router;
@@ -24,6 +28,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(health::ready))
         .routes(routes!(queue::queue_of_day))
+        .routes(routes!(catalogue::list_services))
+        .routes(routes!(catalogue::get_service))
+        .routes(routes!(offices::list_offices))
+        .routes(routes!(offices::free_slots))
+        .routes(routes!(bookings::challenge))
+        .routes(routes!(bookings::book))
+        .routes(routes!(my_case::get_my_case))
+        .routes(routes!(my_case::cancel))
+        .routes(routes!(my_case::reschedule))
+        .routes(routes!(my_case::check_in))
         .routes(routes!(openapi::openapi_json))
 }
 

@@ -38,7 +38,7 @@ pub async fn queue_of_day(
 
 /// A calendar day written exactly as `YYYY-MM-DD` (chrono alone also takes `26-11-24`,
 /// `+2026-11-24` and `-0001-01-01`).
-fn parse_day(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_day(text: &str) -> Option<NaiveDate> {
     let shape_ok = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',

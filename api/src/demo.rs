@@ -15,6 +15,7 @@ use domain::case::{
     WaiverReason,
 };
 use domain::catalogue::{Catalogue, Service};
+use domain::office::{DayOfWeek, Office, OfficeCommand, WeeklyHours};
 use domain::schedule::{OpeningInterval, Schedule, ScheduleCommand, ScheduleId};
 use domain::{
     Actor, CaseId, Cents, CitizenId, ClerkId, DocumentId, DocumentType, OfficeId, PaymentId,
@@ -47,6 +48,17 @@ impl std::fmt::Display for DemoReport {
 
 const OFFICES: [(&str, u32); 2] = [("potsdam-mitte", 3), ("potsdam-babelsberg", 2)];
 const SLOT_MINUTES: u32 = 15;
+/// Names and addresses of the demo offices (fictitious data for a demo, not the city's directory).
+const OFFICE_PROFILES: [(&str, &str); 2] = [
+    (
+        "Bürgerservice Potsdam Mitte (Demo)",
+        "Friedrich-Ebert-Straße 79/81, 14469 Potsdam",
+    ),
+    (
+        "Bürgerservice Babelsberg (Demo)",
+        "14482 Potsdam-Babelsberg",
+    ),
+];
 
 /// Fictitious citizens (no real person's data).
 const CITIZENS: [(&str, &str, Language); 12] = [
@@ -144,6 +156,10 @@ impl Seeder {
 
     async fn run(&mut self) -> anyhow::Result<()> {
         let opened_at = self.at(self.day, 7, 0) - Duration::days(14);
+        for ((office, seats), (name, address)) in OFFICES.into_iter().zip(OFFICE_PROFILES) {
+            self.register_office(office, name, address, seats, opened_at - Duration::days(30))
+                .await?;
+        }
         for (office, seats) in OFFICES {
             for offset in 0..5 {
                 let date = self.day + Duration::days(offset);
@@ -202,6 +218,51 @@ impl Seeder {
             }
         }
         self.case(0, 7, None, Unscheduled).await?;
+        Ok(())
+    }
+
+    /// Registers an office open Monday to Friday, 8–12 and 13–18, on a 15-minute grid.
+    async fn register_office(
+        &self,
+        office: &str,
+        name: &str,
+        address: &str,
+        seats: u32,
+        at: DateTime<Utc>,
+    ) -> anyhow::Result<()> {
+        let id = OfficeId::parse(office)?;
+        let mut hours = WeeklyHours::default();
+        for day in [
+            DayOfWeek::Mon,
+            DayOfWeek::Tue,
+            DayOfWeek::Wed,
+            DayOfWeek::Thu,
+            DayOfWeek::Fri,
+        ] {
+            hours.days.insert(
+                day,
+                vec![
+                    OpeningInterval::new(hm(8, 0), hm(12, 0)),
+                    OpeningInterval::new(hm(13, 0), hm(18, 0)),
+                ],
+            );
+        }
+        self.repo
+            .execute::<Office>(
+                &StreamId::new(id.stream_name())?,
+                OfficeCommand::Register {
+                    office: id,
+                    name: name.into(),
+                    address: address.into(),
+                    hours,
+                    slot_minutes: SLOT_MINUTES,
+                    seats,
+                    actor: Actor::System,
+                    at,
+                },
+            )
+            .await
+            .with_context(|| format!("demo office {office}"))?;
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use support::{Backend, TestStore};
 
 /// The problem types of the catalogue (`api/src/problems.rs`).
-const CATALOGUE: [&str; 14] = [
+const CATALOGUE: [&str; 21] = [
     "bad-request",
     "malformed-path",
     "malformed-query",
@@ -29,6 +29,13 @@ const CATALOGUE: [&str; 14] = [
     "method-not-allowed",
     "payload-too-large",
     "conflict",
+    "slot-taken",
+    "rule-violated",
+    "not-bookable-by-video",
+    "too-many-requests",
+    "invalid-access-link",
+    "proof-of-work",
+    "open-booking-limit",
     "timeout",
     "not-ready",
     "internal",
@@ -216,6 +223,64 @@ fn hostile_requests() -> Vec<(String, Vec<u8>, By)> {
         let head = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n{huge_header}");
         table.push((head, vec![], By::Parser));
     }
+    // The booking endpoints: junk queries, junk bodies, junk capability tokens.
+    for target in [
+        "/api/v1/offices/potsdam-mitte/slots",
+        "/api/v1/offices/potsdam-mitte/slots?service=wohnsitz_anmeldung",
+        "/api/v1/offices/potsdam-mitte/slots?service=..%2F..&date=2026-11-24",
+        "/api/v1/offices/potsdam-mitte/slots?service=wohnsitz_anmeldung&date=2026-02-30",
+        "/api/v1/offices/potsdam-mitte/slots?service=%FF&date=%00",
+        "/api/v1/offices/B%C3%BCro/slots?service=wohnsitz_anmeldung&date=2026-11-24",
+        "/api/v1/services/%3Cscript%3E",
+        "/api/v1/services/..%2F..%2Fetc",
+    ] {
+        table.push((
+            get(target),
+            vec![],
+            By::App(&["bad-request", "malformed-query", "malformed-path"]),
+        ));
+    }
+    for token in [
+        "",
+        "Bearer",
+        "Bearer x",
+        "Basic YTpi",
+        "Bearer ' OR 1=1 --",
+        &format!("Bearer {}.{}", "0".repeat(32), "A".repeat(43)),
+    ] {
+        let head =
+            format!("GET /api/v1/my-case HTTP/1.1\r\nHost: localhost\r\nAuthorization: {token}");
+        table.push((head, vec![], By::App(&["invalid-access-link"])));
+    }
+    let booking_bodies: [(&str, &[u8], By); 8] = [
+        ("application/json", b"{", By::App(&["malformed-body"])),
+        ("application/json", b"[]", By::App(&["invalid-body"])),
+        ("application/json", b"{\"service\": 1}", By::App(&["invalid-body"])),
+        ("application/json", b"null", By::App(&["invalid-body"])),
+        ("application/json", b"\xff\xfe", By::App(&["malformed-body"])),
+        ("text/plain", b"{}", By::App(&["unsupported-media-type"])),
+        ("application/x-www-form-urlencoded", b"service=x", By::App(&["unsupported-media-type"])),
+        ("application/json", b"{\"service\":\"wohnsitz_anmeldung\",\"office\":\"potsdam-mitte\",\"start\":\"2026-11-25T10:30\",\"contact\":{\"name\":\"E\",\"email\":\"e@example.org\",\"language\":\"de\"},\"proof\":{\"challenge\":\"forged\",\"nonce\":\"1\"}}", By::App(&["proof-of-work"])),
+    ];
+    for (content_type, body, by) in booking_bodies {
+        let head = format!(
+            "POST /api/v1/bookings HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}",
+            uuid::Uuid::new_v4(),
+            body.len()
+        );
+        table.push((head, body.to_vec(), by));
+    }
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let head = format!(
+        "POST /api/v1/bookings HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: deep\r\nContent-Type: application/json\r\nContent-Length: {}",
+        deep.len()
+    );
+    table.push((
+        head,
+        deep.into_bytes(),
+        By::App(&["malformed-body", "invalid-body"]),
+    ));
+
     // Bogus but well-formed headers on an invalid request: still the application's problem.
     for bogus in [
         "X-Request-Id: ../../etc/passwd\r\nX-Request-Id: second",
@@ -366,15 +431,27 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
     ] {
         assert!(paths.contains(&path), "{path} missing from {paths:?}");
     }
-    // And each documented GET answers without a problem for a valid request.
+    // And each documented GET answers without a problem for a valid request (or asks for the
+    // credential it documents).
     for path in paths {
-        let uri = path
+        if doc["paths"][path].get("get").is_none() {
+            continue;
+        }
+        let mut uri = path
             .replace("{office}", "potsdam-mitte")
-            .replace("{date}", "2026-11-24");
+            .replace("{date}", "2026-11-24")
+            .replace("{service}", "wohnsitz_anmeldung");
+        if path.ends_with("/slots") {
+            uri.push_str("?service=wohnsitz_anmeldung&date=2026-11-24");
+        }
         let status = app.get(&uri).await.status();
-        assert!(
-            status == 200 || (path == "/ready" && status == 503),
-            "{path}: {status}"
-        );
+        let expected_ok = match path {
+            "/ready" => status == 200 || status == 503,
+            // The office of the demo exists only with --demo; an unknown office is a 404.
+            p if p.ends_with("/slots") => status == 200 || status == 404,
+            "/api/v1/my-case" => status == 401,
+            _ => status == 200,
+        };
+        assert!(expected_ok, "{path}: {status}");
     }
 }

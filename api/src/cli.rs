@@ -19,7 +19,9 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_REQUEST_TIMEOUT_SECS  seconds before a request is abandoned      [default: 30]
   BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]
   BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]
-  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]";
+  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]
+  BUERGERAMT_IDEMPOTENCY_WAIT_MS  ms a retry waits for its key's first request [default: 5000]
+  BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS  hours an Idempotency-Key is remembered [default: 24]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -177,6 +179,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         crate::HttpLimits::from(&settings),
     )
     .with_web_dir(settings.web_dir.clone())
+    .with_idempotency(crate::idempotency::Idempotency::from(&settings))
     .with_public_url(
         settings
             .public_url

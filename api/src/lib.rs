@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
 pub mod local_time;
 pub mod problems;
 pub mod rate_limit;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// The address citizens and clerks reach the service at, without a trailing slash
     /// (`BUERGERAMT_PUBLIC_URL`); links in messages start with it.
     pub public_url: Arc<str>,
+    /// How state-changing requests are made idempotent (see [`idempotency`]).
+    pub idempotency: idempotency::Idempotency,
 }
 
 impl AppState {
@@ -58,7 +61,14 @@ impl AppState {
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
             public_url: Arc::from("http://127.0.0.1:8080"),
+            idempotency: idempotency::Idempotency::default(),
         }
+    }
+
+    /// Sets how long retries wait and records are kept (see [`idempotency::Idempotency`]).
+    pub fn with_idempotency(mut self, idempotency: idempotency::Idempotency) -> Self {
+        self.idempotency = idempotency;
+        self
     }
 
     /// Sets the address used in links (see [`AppState::public_url`]).
@@ -80,11 +90,24 @@ impl AppState {
     }
 }
 
-/// The HTTP routes with their layers (request id, access log, body limit, timeout).
+/// The HTTP routes with their layers (request id, access log, body limit, timeout, and the
+/// `Idempotency-Key` guard on state-changing API routes).
 pub fn router(state: AppState) -> axum::Router {
-    let limits = state.limits;
-    http::layered(routes::router(), limits).with_state(state)
+    with_layers(routes::router(), state)
 }
+
+/// `routes` with the layers of [`router`]; tests pass routes of their own.
+fn with_layers(routes: axum::Router<AppState>, state: AppState) -> axum::Router {
+    let limits = state.limits;
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::guard,
+    ));
+    http::layered(routes, limits).with_state(state)
+}
+
+/// How often expired idempotency records are purged while serving.
+pub const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// How often projection runners poll for events written by other processes.
 pub const PROJECTION_POLL: Duration = Duration::from_millis(250);
@@ -129,6 +152,15 @@ async fn serve_app(
             guard.finish(result.is_ok());
         }));
     }
+    let mut stop = stop_rx.clone();
+    runners.push(tokio::spawn(idempotency::purge_until(
+        state.backend.idempotency.clone(),
+        state.idempotency.retention,
+        IDEMPOTENCY_PURGE_EVERY,
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        },
+    )));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -59,6 +59,12 @@ pub struct Settings {
     /// security (`https://…` makes cookies `Secure` and `__Host-`). `BUERGERAMT_PUBLIC_URL`,
     /// default `http://<the bound address>`.
     pub public_url: Option<String>,
+    /// Milliseconds a retry waits for the first request with its `Idempotency-Key` to finish
+    /// before answering 409. `BUERGERAMT_IDEMPOTENCY_WAIT_MS`, default 5000.
+    pub idempotency_wait_ms: u64,
+    /// Hours an `Idempotency-Key` and its reply are remembered.
+    /// `BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS`, default 24.
+    pub idempotency_retention_hours: u64,
 }
 
 impl Default for Settings {
@@ -74,6 +80,8 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             public_url: None,
+            idempotency_wait_ms: 5000,
+            idempotency_retention_hours: 24,
         }
     }
 }
@@ -155,6 +163,18 @@ impl Settings {
             settings.request_timeout_secs = positive(&n).ok_or(SettingsError::Env {
                 name: "BUERGERAMT_REQUEST_TIMEOUT_SECS",
                 reason: format!("{n:?} is not a positive number of seconds"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_IDEMPOTENCY_WAIT_MS") {
+            settings.idempotency_wait_ms = n.trim().parse().map_err(|_| SettingsError::Env {
+                name: "BUERGERAMT_IDEMPOTENCY_WAIT_MS",
+                reason: format!("{n:?} is not a number of milliseconds"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS") {
+            settings.idempotency_retention_hours = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS",
+                reason: format!("{n:?} is not a positive number of hours"),
             })?;
         }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
@@ -273,6 +293,31 @@ mod tests {
             ("BUERGERAMT_MAX_BODY_BYTES", "0"),
             ("BUERGERAMT_MAX_BODY_BYTES", "lots"),
             ("BUERGERAMT_REQUEST_TIMEOUT_SECS", "-1"),
+        ] {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_wait_5_seconds_and_are_kept_24_hours_unless_set() {
+        let s = load(&[]).unwrap();
+        assert_eq!(
+            (s.idempotency_wait_ms, s.idempotency_retention_hours),
+            (5000, 24)
+        );
+        let s = load(&[
+            ("BUERGERAMT_IDEMPOTENCY_WAIT_MS", "0"),
+            ("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS", "48"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.idempotency_wait_ms, s.idempotency_retention_hours),
+            (0, 48)
+        );
+        for (name, value) in [
+            ("BUERGERAMT_IDEMPOTENCY_WAIT_MS", "-1"),
+            ("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS", "0"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

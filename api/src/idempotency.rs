@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 use store::idempotency::RequestHash;
 use store::{Begin, IdempotencyStore, StoredReply};
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use crate::{ApiError, AppState};
 
@@ -384,7 +385,7 @@ async fn run_and_settle(
     request: Request,
     next: Next,
 ) -> Response {
-    let task = tokio::spawn(async move {
+    let work = async move {
         let response = match AssertUnwindSafe(next.run(request)).catch_unwind().await {
             Ok(response) => response,
             Err(_) => ApiError::Internal(anyhow::anyhow!("a handler panicked")).into_response(),
@@ -392,7 +393,9 @@ async fn run_and_settle(
         let response = settle(store.as_ref(), &id, response).await;
         config.waiters.wake(&id);
         response
-    });
+    };
+    // The task keeps the request's span, so the handler's log lines carry its request id.
+    let task = tokio::spawn(work.instrument(tracing::Span::current()));
     match task.await {
         Ok(response) => response,
         Err(error) => {

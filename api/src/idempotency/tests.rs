@@ -154,12 +154,19 @@ struct TestApp {
 
 impl TestApp {
     async fn start(place: &Place, idempotency: Idempotency) -> Self {
+        Self::start_with_limits(place, idempotency, HttpLimits::default()).await
+    }
+
+    async fn start_with_limits(
+        place: &Place,
+        idempotency: Idempotency,
+        limits: HttpLimits,
+    ) -> Self {
         let backend = Backend::open(&place.settings())
             .await
             .expect("the store opens");
         let catalogue = Arc::new(domain::catalogue::Catalogue::default_catalogue().unwrap());
-        let state =
-            AppState::new(backend, catalogue, HttpLimits::default()).with_idempotency(idempotency);
+        let state = AppState::new(backend, catalogue, limits).with_idempotency(idempotency);
         let hooks = Arc::new(Hooks::default());
         let routes = test_routes(hooks.clone()).merge(crate::routes::router());
         let app = crate::with_layers(routes, state.clone());
@@ -342,6 +349,30 @@ on_both_backends! {
     reads_and_unknown_paths_need_no_key => reads_unaffected,
     two_credentials_with_the_same_key_do_not_see_each_others_replies => scopes,
     the_purge_deletes_records_older_than_the_retention => purge,
+    a_request_that_timed_out_still_finishes_and_its_retry_gets_the_reply => timed_out,
+}
+
+async fn timed_out(postgres: bool) {
+    let place = Place::new(postgres).await;
+    let limits = HttpLimits {
+        request_timeout: Duration::from_secs(1),
+        ..HttpLimits::default()
+    };
+    let app = TestApp::start_with_limits(&place, patient(), limits).await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let path = "/api/v1/test/held";
+    // The handler is held until released, so the client gets the timeout first.
+    let first = send(app.post(path, Some(&key), "{}")).await;
+    assert_eq!((first.status, slug(&first).as_str()), (503, "timeout"));
+    app.hooks.entered.notified().await;
+    app.hooks.release.notify_one();
+    // The change was not cancelled with the request: the retry gets its reply.
+    let retry = send(app.post(path, Some(&key), "{}")).await;
+    assert_eq!(
+        (retry.status, retry.body.as_str(), retry.replayed),
+        (200, "released", true)
+    );
+    app.stop().await;
 }
 
 async fn hundred_posts(postgres: bool) {
@@ -681,4 +712,29 @@ fn settings_give_the_wait_the_retention_and_a_stale_time_past_the_request_timeou
     assert_eq!(idempotency.wait, Duration::from_millis(250));
     assert_eq!(idempotency.retention, Duration::from_secs(7200));
     assert_eq!(idempotency.stale_after, Duration::from_secs(90));
+}
+
+#[test]
+fn route_authors_document_the_header_with_idempotency_key_header() {
+    use utoipa::OpenApi;
+
+    #[utoipa::path(
+        post,
+        path = "/api/v1/test/append",
+        params(super::IdempotencyKeyHeader),
+        responses((status = 201, description = "Appended"))
+    )]
+    #[allow(dead_code, reason = "only its documentation is used")]
+    async fn documented_append() {}
+
+    #[derive(OpenApi)]
+    #[openapi(paths(documented_append))]
+    struct Doc;
+
+    let doc = serde_json::to_value(Doc::openapi()).unwrap();
+    let params = &doc["paths"]["/api/v1/test/append"]["post"]["parameters"];
+    assert_eq!(params[0]["name"], "Idempotency-Key", "{params}");
+    assert_eq!(params[0]["in"], "header");
+    assert_eq!(params[0]["required"], true);
+    assert_eq!(params[0]["schema"]["maxLength"], 255);
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::vault::MasterKey;
-use store::{EventStore, ReadModelStore};
+use store::{EventStore, IdempotencyStore, ReadModelStore};
 
 use crate::settings::Settings;
 
@@ -17,6 +17,8 @@ use crate::settings::Settings;
 pub struct Backend {
     pub events: Arc<dyn EventStore>,
     pub read_models: Arc<dyn ReadModelStore>,
+    /// Idempotency records of state-changing requests (see [`crate::idempotency`]).
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// `sqlite` or `postgres`, for `/health` and logs.
     pub kind: &'static str,
     /// A key derived from the master key for the service's own signatures (booking challenges,
@@ -69,7 +71,8 @@ impl Backend {
                 let store = Arc::new(store);
                 Ok(Self {
                     events: store.clone(),
-                    read_models: store,
+                    read_models: store.clone(),
+                    idempotency: store,
                     kind: "postgres",
                     derived_key,
                 })
@@ -88,7 +91,8 @@ impl Backend {
                 let store = Arc::new(store);
                 Ok(Self {
                     events: store.clone(),
-                    read_models: store,
+                    read_models: store.clone(),
+                    idempotency: store,
                     kind: "sqlite",
                     derived_key,
                 })

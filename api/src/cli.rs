@@ -25,7 +25,9 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_BOOKING_HORIZON_DAYS  latest booking, days ahead                [default: 60]
   BUERGERAMT_BOOKINGS_PER_CLIENT_HOUR  bookings per client address per hour  [default: 20]
   BUERGERAMT_BOOKINGS_PER_EMAIL_DAY    bookings per e-mail address per day   [default: 5]
-  BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL   open bookings per e-mail address      [default: 3]";
+  BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL   open bookings per e-mail address      [default: 3]
+  BUERGERAMT_IDEMPOTENCY_WAIT_MS  ms a retry waits for its key's first request [default: 5000]
+  BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS  hours an Idempotency-Key is remembered [default: 24]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -184,6 +186,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
     )
     .with_web_dir(settings.web_dir.clone())
     .with_booking_policy(settings.booking)
+    .with_idempotency(crate::idempotency::Idempotency::from(&settings))
     .with_public_url(
         settings
             .public_url

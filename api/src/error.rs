@@ -62,6 +62,18 @@ pub enum ApiError {
     NotReady(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// A state-changing request without an `Idempotency-Key` header.
+    #[error("the Idempotency-Key header is missing")]
+    IdempotencyKeyMissing,
+    /// An `Idempotency-Key` that is not 1 to 255 visible ASCII characters (or is sent twice).
+    #[error("the Idempotency-Key header is not valid")]
+    IdempotencyKeyInvalid,
+    /// The key was used before with another request (method, path, content type or body).
+    #[error("the Idempotency-Key was used with another request")]
+    IdempotencyKeyReused,
+    /// The first request with this key is still running.
+    #[error("a request with this Idempotency-Key is still running")]
+    IdempotencyKeyInUse,
 }
 
 impl From<store::StoreError> for ApiError {
@@ -172,6 +184,13 @@ impl ApiError {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
                 (ProblemType::Internal, None)
             }
+            ApiError::IdempotencyKeyMissing => (ProblemType::IdempotencyKeyMissing, None),
+            ApiError::IdempotencyKeyInvalid => (
+                ProblemType::IdempotencyKeyInvalid,
+                Some("the key must be 1 to 255 visible ASCII characters, sent once".into()),
+            ),
+            ApiError::IdempotencyKeyReused => (ProblemType::IdempotencyKeyReused, None),
+            ApiError::IdempotencyKeyInUse => (ProblemType::IdempotencyKeyInUse, None),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
 pub mod local_time;
 pub mod problems;
 pub mod rate_limit;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Booking: schedule days, proof of work, fair-access limits.
     pub booking: Arc<booking::BookingService>,
+    /// How state-changing requests are made idempotent (see [`idempotency`]).
+    pub idempotency: idempotency::Idempotency,
 }
 
 impl AppState {
@@ -67,7 +70,14 @@ impl AppState {
                 booking::BookingPolicy::default(),
             )),
             backend,
+            idempotency: idempotency::Idempotency::default(),
         }
+    }
+
+    /// Sets how long retries wait and records are kept (see [`idempotency::Idempotency`]).
+    pub fn with_idempotency(mut self, idempotency: idempotency::Idempotency) -> Self {
+        self.idempotency = idempotency;
+        self
     }
 
     /// Replaces the booking rules (window, proof-of-work difficulty, limits).
@@ -99,11 +109,24 @@ impl AppState {
     }
 }
 
-/// The HTTP routes with their layers (request id, access log, body limit, timeout).
+/// The HTTP routes with their layers (request id, access log, body limit, timeout, and the
+/// `Idempotency-Key` guard on state-changing API routes).
 pub fn router(state: AppState) -> axum::Router {
-    let limits = state.limits;
-    http::layered(routes::router(), limits).with_state(state)
+    with_layers(routes::router(), state)
 }
+
+/// `routes` with the layers of [`router`]; tests pass routes of their own.
+fn with_layers(routes: axum::Router<AppState>, state: AppState) -> axum::Router {
+    let limits = state.limits;
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::guard,
+    ));
+    http::layered(routes, limits).with_state(state)
+}
+
+/// How often expired idempotency records are purged while serving.
+pub const IDEMPOTENCY_PURGE_EVERY: Duration = Duration::from_secs(15 * 60);
 
 /// How often projection runners poll for events written by other processes.
 pub const PROJECTION_POLL: Duration = Duration::from_millis(250);
@@ -148,6 +171,15 @@ async fn serve_app(
             guard.finish(result.is_ok());
         }));
     }
+    let mut stop = stop_rx.clone();
+    runners.push(tokio::spawn(idempotency::purge_until(
+        state.backend.idempotency.clone(),
+        state.idempotency.retention,
+        IDEMPOTENCY_PURGE_EVERY,
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        },
+    )));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -65,11 +65,22 @@ pub enum ProblemType {
     NotReady,
     /// 500: an unexpected error; the cause is logged, never sent.
     Internal,
+    /// 400: a state-changing request (POST, PUT, PATCH, DELETE under `/api/`) has no
+    /// `Idempotency-Key` header. Send a fresh random key (a UUID) per intended change.
+    IdempotencyKeyMissing,
+    /// 400: the `Idempotency-Key` is not 1 to 255 visible ASCII characters, or is sent twice.
+    IdempotencyKeyInvalid,
+    /// 422: the `Idempotency-Key` was used before with another request (method, path, content
+    /// type or body). Use a new key for a new change.
+    IdempotencyKeyReused,
+    /// 409: the first request with this `Idempotency-Key` is still running; retry after
+    /// `Retry-After` seconds to get its reply.
+    IdempotencyKeyInUse,
 }
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 21] = [
+    pub const ALL: [ProblemType; 25] = [
         ProblemType::BadRequest,
         ProblemType::MalformedPath,
         ProblemType::MalformedQuery,
@@ -91,6 +102,10 @@ impl ProblemType {
         ProblemType::Timeout,
         ProblemType::NotReady,
         ProblemType::Internal,
+        ProblemType::IdempotencyKeyMissing,
+        ProblemType::IdempotencyKeyInvalid,
+        ProblemType::IdempotencyKeyReused,
+        ProblemType::IdempotencyKeyInUse,
     ];
 
     /// The last segment of the type URI.
@@ -117,6 +132,10 @@ impl ProblemType {
             ProblemType::Timeout => "timeout",
             ProblemType::NotReady => "not-ready",
             ProblemType::Internal => "internal",
+            ProblemType::IdempotencyKeyMissing => "idempotency-key-missing",
+            ProblemType::IdempotencyKeyInvalid => "idempotency-key-invalid",
+            ProblemType::IdempotencyKeyReused => "idempotency-key-reused",
+            ProblemType::IdempotencyKeyInUse => "idempotency-key-in-use",
         }
     }
 
@@ -140,6 +159,11 @@ impl ProblemType {
             ProblemType::ProofOfWork => StatusCode::BAD_REQUEST,
             ProblemType::Timeout | ProblemType::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemType::IdempotencyKeyMissing | ProblemType::IdempotencyKeyInvalid => {
+                StatusCode::BAD_REQUEST
+            }
+            ProblemType::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemType::IdempotencyKeyInUse => StatusCode::CONFLICT,
         }
     }
 
@@ -167,6 +191,10 @@ impl ProblemType {
             ProblemType::Timeout => "The request took too long",
             ProblemType::NotReady => "The service is not ready",
             ProblemType::Internal => "Internal error",
+            ProblemType::IdempotencyKeyMissing => "The Idempotency-Key header is missing",
+            ProblemType::IdempotencyKeyInvalid => "The Idempotency-Key header is not valid",
+            ProblemType::IdempotencyKeyReused => "The Idempotency-Key was used for another request",
+            ProblemType::IdempotencyKeyInUse => "A request with this Idempotency-Key is running",
         }
     }
 

@@ -61,6 +61,12 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// Booking window and fair-access limits (`[booking]` in the file; variables below).
     pub booking: crate::booking::BookingPolicy,
+    /// Milliseconds a retry waits for the first request with its `Idempotency-Key` to finish
+    /// before answering 409. `BUERGERAMT_IDEMPOTENCY_WAIT_MS`, default 5000.
+    pub idempotency_wait_ms: u64,
+    /// Hours an `Idempotency-Key` and its reply are remembered.
+    /// `BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS`, default 24.
+    pub idempotency_retention_hours: u64,
 }
 
 impl Default for Settings {
@@ -77,6 +83,8 @@ impl Default for Settings {
             request_timeout_secs: 30,
             public_url: None,
             booking: crate::booking::BookingPolicy::default(),
+            idempotency_wait_ms: 5000,
+            idempotency_retention_hours: 24,
         }
     }
 }
@@ -196,6 +204,18 @@ impl Settings {
                     reason: format!("{n:?} is not a number of bits from 0 to 32"),
                 })?;
         }
+        if let Some(n) = get("BUERGERAMT_IDEMPOTENCY_WAIT_MS") {
+            settings.idempotency_wait_ms = n.trim().parse().map_err(|_| SettingsError::Env {
+                name: "BUERGERAMT_IDEMPOTENCY_WAIT_MS",
+                reason: format!("{n:?} is not a number of milliseconds"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS") {
+            settings.idempotency_retention_hours = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS",
+                reason: format!("{n:?} is not a positive number of hours"),
+            })?;
+        }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);
         }
@@ -312,6 +332,31 @@ mod tests {
             ("BUERGERAMT_MAX_BODY_BYTES", "0"),
             ("BUERGERAMT_MAX_BODY_BYTES", "lots"),
             ("BUERGERAMT_REQUEST_TIMEOUT_SECS", "-1"),
+        ] {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_wait_5_seconds_and_are_kept_24_hours_unless_set() {
+        let s = load(&[]).unwrap();
+        assert_eq!(
+            (s.idempotency_wait_ms, s.idempotency_retention_hours),
+            (5000, 24)
+        );
+        let s = load(&[
+            ("BUERGERAMT_IDEMPOTENCY_WAIT_MS", "0"),
+            ("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS", "48"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (s.idempotency_wait_ms, s.idempotency_retention_hours),
+            (0, 48)
+        );
+        for (name, value) in [
+            ("BUERGERAMT_IDEMPOTENCY_WAIT_MS", "-1"),
+            ("BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS", "0"),
         ] {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");

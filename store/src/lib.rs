@@ -8,12 +8,14 @@
 //! a citizen deletes one key and leaves every chain verifiable.
 //!
 //! The store also keeps the projections' read-model rows and checkpoints ([`ReadModelStore`]) so
-//! that a projection can write its rows and its checkpoint in one transaction.
+//! that a projection can write its rows and its checkpoint in one transaction, and the API's
+//! idempotency records ([`IdempotencyStore`]) so that a retried request takes effect at most once.
 
 pub mod chain;
 pub mod error;
 pub mod event_store;
 pub mod heads;
+pub mod idempotency;
 pub mod postgres;
 pub mod read_model;
 pub mod repository;
@@ -26,5 +28,6 @@ pub mod vault;
 
 pub use error::StoreError;
 pub use event_store::EventStore;
+pub use idempotency::{Begin, IdempotencyStore, StoredReply};
 pub use read_model::{ReadModelStore, RowOp};
 pub use types::*;

@@ -15,6 +15,7 @@
 //! the key row records the highest global position at its creation, and older events of that
 //! subject (sealed with the erased key) read as erased rather than failing to open.
 
+mod idempotency;
 mod read_model;
 
 use std::collections::HashMap;

@@ -46,6 +46,17 @@ async fn pg_harness() -> Harness {
 
 conformance_suite!(pg_harness);
 
+async fn pg_idempotency_harness() -> conformance::idempotency::IdempotencyHarness {
+    let db = fresh_pg_database().await;
+    let store = db.pg_store(MasterKey::generate(), POOL_SIZE).await;
+    conformance::idempotency::IdempotencyHarness {
+        store: Arc::new(store),
+        guard: Box::new(db),
+    }
+}
+
+idempotency_suite!(pg_idempotency_harness);
+
 async fn fresh_store() -> (TestDatabase, PgStore) {
     let db = fresh_pg_database().await;
     let store = db.pg_store(MasterKey::generate(), POOL_SIZE).await;
@@ -442,6 +453,49 @@ async fn the_application_role_cannot_update_delete_or_truncate_events_but_can_ap
         new.event_id
     );
     assert!(store.verify(None).await.unwrap().is_intact());
+}
+
+#[tokio::test]
+async fn the_application_role_can_claim_complete_abandon_and_purge_idempotency_records() {
+    use store::{Begin, IdempotencyStore, StoredReply};
+    let (db, _owner) = fresh_store().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET ROLE buergeramt_app").await?;
+                Ok(())
+            })
+        })
+        .connect_with(PgConnectOptions::from_str(&db.url).unwrap())
+        .await
+        .unwrap();
+    let app = PgStore::from_pool(pool, MasterKey::generate());
+    let (now, wait) = (Utc::now(), Duration::from_secs(60));
+    let reply = StoredReply {
+        status: 201,
+        content_type: Some("application/json".into()),
+        location: None,
+        body: b"{}".to_vec(),
+    };
+    assert_eq!(
+        app.begin("s", "k1", [1; 32], now, wait).await.unwrap(),
+        Begin::Started
+    );
+    assert!(app.complete("s", "k1", &reply).await.unwrap());
+    assert_eq!(
+        app.begin("s", "k1", [1; 32], now, wait).await.unwrap(),
+        Begin::Replay(reply)
+    );
+    assert_eq!(
+        app.begin("s", "k2", [1; 32], now, wait).await.unwrap(),
+        Begin::Started
+    );
+    assert!(app.abandon("s", "k2").await.unwrap());
+    assert_eq!(
+        app.purge(now + chrono::Duration::seconds(1)).await.unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -26,6 +26,16 @@ async fn sqlite_harness() -> Harness {
 
 conformance_suite!(sqlite_harness);
 
+async fn sqlite_idempotency_harness() -> conformance::idempotency::IdempotencyHarness {
+    let (dir, store) = fresh_store().await;
+    conformance::idempotency::IdempotencyHarness {
+        store: Arc::new(store),
+        guard: Box::new(dir),
+    }
+}
+
+idempotency_suite!(sqlite_idempotency_harness);
+
 async fn fresh_store() -> (TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("a temporary directory can be created");
     let store = SqliteStore::open(&db_path(&dir), MasterKey::generate())

@@ -47,7 +47,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Paths under `/api` that no endpoint has: an API 404 (`unknown-route`), never a page.
-const API_CATCH_ALL: [&str; 2] = ["/api", "/api/{*rest}"];
+pub(crate) const API_CATCH_ALL: [&str; 2] = ["/api", "/api/{*rest}"];
 
 pub fn router() -> Router<AppState> {
     let (api, _) = api().split_for_parts();

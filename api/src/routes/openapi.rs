@@ -17,7 +17,9 @@ use crate::problems::Problem;
         description = "The virtual citizen office (virtuelles Bürgeramt). Every error answer is \
             RFC 9457 `application/problem+json` whose `type` is one of \
             `https://buergeramt.example/problems/{slug}` (see `api/src/problems.rs`). Every \
-            answer carries `x-request-id`.",
+            answer carries `x-request-id`. Every POST, PUT, PATCH and DELETE needs an \
+            `Idempotency-Key` header (a fresh UUID per intended change): a retry with the same \
+            key and body gets the first reply with `Idempotent-Replayed: true`.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     components(schemas(Problem)),

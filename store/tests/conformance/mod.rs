@@ -9,6 +9,8 @@
 //! that cannot fail proves nothing. The checkers are `pub` so a backend can add its own broken
 //! variants (for example a naive position-only reader on PostgreSQL for [`tail_while_writing`]).
 
+pub mod idempotency;
+
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

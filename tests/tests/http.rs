@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use support::{Backend, TestStore};
 
 /// The problem types of the catalogue (`api/src/problems.rs`).
-const CATALOGUE: [&str; 21] = [
+const CATALOGUE: [&str; 25] = [
     "bad-request",
     "malformed-path",
     "malformed-query",
@@ -36,6 +36,10 @@ const CATALOGUE: [&str; 21] = [
     "invalid-access-link",
     "proof-of-work",
     "open-booking-limit",
+    "idempotency-key-missing",
+    "idempotency-key-invalid",
+    "idempotency-key-reused",
+    "idempotency-key-in-use",
     "timeout",
     "not-ready",
     "internal",
@@ -269,6 +273,20 @@ fn hostile_requests() -> Vec<(String, Vec<u8>, By)> {
             body.len()
         );
         table.push((head, body.to_vec(), by));
+    }
+    for key_header in [
+        "",
+        "Idempotency-Key: \r\n",
+        &format!("Idempotency-Key: {}\r\n", "k".repeat(300)),
+    ] {
+        let head = format!(
+            "POST /api/v1/bookings HTTP/1.1\r\nHost: localhost\r\n{key_header}Content-Type: application/json\r\nContent-Length: 2"
+        );
+        table.push((
+            head,
+            b"{}".to_vec(),
+            By::App(&["idempotency-key-missing", "idempotency-key-invalid"]),
+        ));
     }
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     let head = format!(

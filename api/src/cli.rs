@@ -19,7 +19,11 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_REQUEST_TIMEOUT_SECS  seconds before a request is abandoned      [default: 30]
   BUERGERAMT_LOG_JSON          true for JSON log lines; RUST_LOG sets the level [default: info]
   BUERGERAMT_WEB_DIR           folder the pages are served from              [default: the repository's web/]
-  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]";
+  BUERGERAMT_PUBLIC_URL        address used in links and for cookie security [default: http://<bound address>]
+  BUERGERAMT_SMTP_URL          smtp://host:port, smtp://host?tls=required or smtps://user:pass@host [default: mails go to DATA_DIR/outbox/]
+  BUERGERAMT_MAIL_FROM         sender of every mail                           [default: Bürgeramt Potsdam <termine@buergeramt.invalid>]
+  BUERGERAMT_REMINDER_HOURS    hours before an appointment the reminder goes out [default: 24]
+  BUERGERAMT_NOTIFY_POLL_MS    how often the notifier looks for work, in ms  [default: 1000]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -183,6 +187,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
             .clone()
             .unwrap_or_else(|| format!("http://{address}")),
     );
+    let notifier = crate::notify::Notifier::from_settings(
+        &settings,
+        &state.backend,
+        state.catalogue.clone(),
+        &state.public_url,
+    )?;
+    let state = state.with_notifier(notifier);
     tracing::info!(%address, store = state.backend.kind, "listening");
     say(&format!(
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",

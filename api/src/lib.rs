@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod local_time;
+pub mod notify;
 pub mod problems;
 pub mod rate_limit;
 pub mod readiness;
@@ -43,6 +44,9 @@ pub struct AppState {
     /// The address citizens and clerks reach the service at, without a trailing slash
     /// (`BUERGERAMT_PUBLIC_URL`); links in messages start with it.
     pub public_url: Arc<str>,
+    /// The mail notifier; `serve` runs its loops beside the projection runners. `None` sends
+    /// nothing (tests of other parts).
+    pub notifier: Option<notify::Notifier>,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
             public_url: Arc::from("http://127.0.0.1:8080"),
+            notifier: None,
         }
     }
 
@@ -71,6 +76,12 @@ impl AppState {
     /// True when the service is reached over HTTPS, so cookies can be `Secure` and `__Host-`.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Sends mail through `notifier` while serving (see [`notify`]).
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// Serves the pages from `dir` instead of the repository's `web/` folder.
@@ -128,6 +139,9 @@ async fn serve_app(
             }
             guard.finish(result.is_ok());
         }));
+    }
+    if let Some(notifier) = &state.notifier {
+        runners.extend(notifier.spawn(&state.runners, &stop_rx));
     }
     axum::serve(
         listener,

@@ -12,6 +12,7 @@
 pub mod case_summary;
 pub mod error;
 pub mod projection;
+pub mod reminders_due;
 pub mod runner;
 
 pub use error::ProjectionError;
@@ -22,7 +23,10 @@ use std::sync::Arc;
 
 /// Every projection this service runs, by name.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(case_summary::CaseSummaryProjection)]
+    vec![
+        Arc::new(case_summary::CaseSummaryProjection),
+        Arc::new(reminders_due::RemindersDueProjection),
+    ]
 }
 
 /// The projection with this name, if there is one.

@@ -176,3 +176,142 @@ pub async fn starting_between(
     });
     Ok(due)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::case::{CaseCommand, Outcome};
+    use domain::catalogue::Catalogue;
+    use domain::{Actor, Aggregate, Case, OfficeId};
+    use store::repository::encode;
+    use store::{Cursor, StreamId};
+
+    /// Folds `commands` through the real aggregate and the projection; returns the last change.
+    fn project(commands: Vec<CaseCommand>) -> Option<Row> {
+        let catalogue = Catalogue::default_catalogue().unwrap();
+        let service = catalogue.services()[0].clone();
+        let start = DateTime::parse_from_rfc3339("2026-11-24T09:30:00Z")
+            .unwrap()
+            .to_utc();
+        let (case_id, opened) = domain::fixtures::case_history(
+            0,
+            &service,
+            &OfficeId::parse("potsdam-mitte").unwrap(),
+            start,
+        )
+        .unwrap();
+        // Stage 0 of the fixture: opened and booked.
+        let mut case = Case::default();
+        let mut events: Vec<CaseEvent> = opened;
+        for event in &events {
+            case.apply(event);
+        }
+        for command in commands {
+            let decided = case.handle(command).unwrap();
+            for event in &decided {
+                case.apply(event);
+            }
+            events.extend(decided);
+        }
+        let stream = StreamId::new(case_id.stream_name()).unwrap();
+        let mut row: Option<Row> = None;
+        for (i, event) in events.iter().enumerate() {
+            let new = encode(event);
+            let recorded = RecordedEvent {
+                cursor: Cursor {
+                    tx_id: 0,
+                    position: i as u64 + 1,
+                },
+                stream_id: stream.clone(),
+                stream_version: i as u64 + 1,
+                event_id: new.event_id,
+                event_type: new.event_type,
+                schema_version: new.schema_version,
+                payload: new.payload,
+                personal: match new.personal {
+                    Some(p) => Personal::Present {
+                        subject: p.subject,
+                        plaintext: p.plaintext,
+                    },
+                    None => Personal::None,
+                },
+                recorded_at: event.at(),
+                prev_hash: [0; 32],
+                hash: [0; 32],
+            };
+            let projection = RemindersDueProjection;
+            let Some(key) = projection.key(&recorded) else {
+                continue;
+            };
+            row = match projection.apply(row.as_ref(), &recorded).unwrap() {
+                Change::Upsert { partition, doc } => Some(Row {
+                    key,
+                    partition,
+                    doc,
+                }),
+                Change::Delete => None,
+                Change::Unchanged => row,
+            };
+        }
+        row
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn a_booked_case_has_a_row_in_the_partition_of_its_utc_day() {
+        let row = project(vec![]).expect("a row");
+        assert_eq!(row.partition.as_deref(), Some("2026-11-24"));
+        let due = parse(&row).unwrap();
+        assert!(!due.reminded);
+        assert_eq!(due.appointment.starts_at, at("2026-11-24T09:30:00Z"));
+    }
+
+    #[test]
+    fn a_reminder_marks_the_row_and_a_reschedule_clears_the_mark() {
+        let reminded = project(vec![CaseCommand::SendReminder {
+            at: at("2026-11-23T10:00:00Z"),
+        }])
+        .unwrap();
+        assert!(parse(&reminded).unwrap().reminded);
+        let moved = project(vec![
+            CaseCommand::SendReminder {
+                at: at("2026-11-23T10:00:00Z"),
+            },
+            CaseCommand::RescheduleAppointment {
+                appointment: domain::case::Appointment {
+                    starts_at: at("2026-11-26T09:30:00Z"),
+                    local_start: at("2026-11-26T10:30:00Z").naive_utc(),
+                    duration_minutes: 15,
+                },
+                actor: Actor::Citizen,
+                at: at("2026-11-23T11:00:00Z"),
+            },
+        ])
+        .unwrap();
+        let due = parse(&moved).unwrap();
+        assert!(!due.reminded);
+        assert_eq!(moved.partition.as_deref(), Some("2026-11-26"));
+    }
+
+    #[test]
+    fn check_in_cancellation_and_closing_remove_the_row() {
+        let checked_in = project(vec![CaseCommand::CheckIn {
+            at: at("2026-11-24T09:25:00Z"),
+        }]);
+        assert_eq!(checked_in, None);
+        let cancelled = project(vec![CaseCommand::CancelAppointment {
+            actor: Actor::Citizen,
+            at: at("2026-11-20T10:00:00Z"),
+        }]);
+        assert_eq!(cancelled, None);
+        let closed = project(vec![CaseCommand::Close {
+            outcome: Outcome::Cancelled,
+            actor: Actor::Citizen,
+            at: at("2026-11-20T10:00:00Z"),
+        }]);
+        assert_eq!(closed, None);
+    }
+}

@@ -27,7 +27,11 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_BOOKINGS_PER_EMAIL_DAY    bookings per e-mail address per day   [default: 5]
   BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL   open bookings per e-mail address      [default: 3]
   BUERGERAMT_IDEMPOTENCY_WAIT_MS  ms a retry waits for its key's first request [default: 5000]
-  BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS  hours an Idempotency-Key is remembered [default: 24]";
+  BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS  hours an Idempotency-Key is remembered [default: 24]
+  BUERGERAMT_SMTP_URL          smtp://host:port, smtp://host?tls=required or smtps://user:pass@host [default: mails go to DATA_DIR/outbox/]
+  BUERGERAMT_MAIL_FROM         sender of every mail                           [default: Bürgeramt Potsdam <termine@buergeramt.invalid>]
+  BUERGERAMT_REMINDER_HOURS    hours before an appointment the reminder goes out [default: 24]
+  BUERGERAMT_NOTIFY_POLL_MS    how often the notifier looks for work, in ms  [default: 1000]";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -193,6 +197,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
             .clone()
             .unwrap_or_else(|| format!("http://{address}")),
     );
+    let notifier = crate::notify::Notifier::from_settings(
+        &settings,
+        &state.backend,
+        state.catalogue.clone(),
+        &state.public_url,
+    )?;
+    let state = state.with_notifier(notifier);
     tracing::info!(%address, store = state.backend.kind, "listening");
     say(&format!(
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",

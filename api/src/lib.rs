@@ -16,6 +16,7 @@ pub mod extract;
 pub mod http;
 pub mod idempotency;
 pub mod local_time;
+pub mod notify;
 pub mod problems;
 pub mod rate_limit;
 pub mod readiness;
@@ -50,6 +51,9 @@ pub struct AppState {
     pub booking: Arc<booking::BookingService>,
     /// How state-changing requests are made idempotent (see [`idempotency`]).
     pub idempotency: idempotency::Idempotency,
+    /// The mail notifier; `serve` runs its loops beside the projection runners. `None` sends
+    /// nothing (tests of other parts).
+    pub notifier: Option<notify::Notifier>,
 }
 
 impl AppState {
@@ -71,6 +75,7 @@ impl AppState {
             )),
             backend,
             idempotency: idempotency::Idempotency::default(),
+            notifier: None,
         }
     }
 
@@ -100,6 +105,12 @@ impl AppState {
     /// True when the service is reached over HTTPS, so cookies can be `Secure` and `__Host-`.
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Sends mail through `notifier` while serving (see [`notify`]).
+    pub fn with_notifier(mut self, notifier: notify::Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
     }
 
     /// Serves the pages from `dir` instead of the repository's `web/` folder.
@@ -180,6 +191,9 @@ async fn serve_app(
             let _ = stop.wait_for(|stopped| *stopped).await;
         },
     )));
+    if let Some(notifier) = &state.notifier {
+        runners.extend(notifier.spawn(&state.runners, &stop_rx));
+    }
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

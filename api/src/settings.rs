@@ -67,7 +67,24 @@ pub struct Settings {
     /// Hours an `Idempotency-Key` and its reply are remembered.
     /// `BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS`, default 24.
     pub idempotency_retention_hours: u64,
+    /// The SMTP server mail goes out through: `smtp://host:port` (plain, for a relay on the same
+    /// host), `smtp://host?tls=required` (STARTTLS), `smtps://user:pass@host` (TLS from the
+    /// start). `BUERGERAMT_SMTP_URL`. Without it mails are written as files into
+    /// `<data_dir>/outbox/`.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every mail. `BUERGERAMT_MAIL_FROM`,
+    /// default `Bürgeramt Potsdam <termine@buergeramt.invalid>`.
+    pub mail_from: String,
+    /// How many hours before an appointment the reminder goes out. `BUERGERAMT_REMINDER_HOURS`,
+    /// default 24.
+    pub reminder_hours: u32,
+    /// How often the notifier and the reminder loop look for work, in milliseconds.
+    /// `BUERGERAMT_NOTIFY_POLL_MS`, default 1000.
+    pub notify_poll_ms: u64,
 }
+
+/// The default sender of mails (see [`Settings::mail_from`]).
+pub const DEFAULT_MAIL_FROM: &str = "Bürgeramt Potsdam <termine@buergeramt.invalid>";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -85,6 +102,10 @@ impl Default for Settings {
             booking: crate::booking::BookingPolicy::default(),
             idempotency_wait_ms: 5000,
             idempotency_retention_hours: 24,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            reminder_hours: 24,
+            notify_poll_ms: 1000,
         }
     }
 }
@@ -237,6 +258,30 @@ impl Settings {
             }
             settings.public_url = Some(trimmed.to_owned());
         }
+        if let Some(url) = get("BUERGERAMT_SMTP_URL").filter(|u| !u.is_empty()) {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(SettingsError::Env {
+                    name: "BUERGERAMT_SMTP_URL",
+                    reason: "only smtp:// and smtps:// URLs are supported".into(),
+                });
+            }
+            settings.smtp_url = Some(Secret::new(url));
+        }
+        if let Some(from) = get("BUERGERAMT_MAIL_FROM").filter(|f| !f.trim().is_empty()) {
+            settings.mail_from = from.trim().to_owned();
+        }
+        if let Some(n) = get("BUERGERAMT_REMINDER_HOURS") {
+            settings.reminder_hours = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_REMINDER_HOURS",
+                reason: format!("{n:?} is not a positive number of hours"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_NOTIFY_POLL_MS") {
+            settings.notify_poll_ms = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_NOTIFY_POLL_MS",
+                reason: format!("{n:?} is not a positive number of milliseconds"),
+            })?;
+        }
         Ok(settings)
     }
 
@@ -379,6 +424,39 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("00ff"));
+    }
+
+    #[test]
+    fn mail_settings_have_defaults_and_the_smtp_password_never_shows() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.smtp_url, None);
+        assert_eq!(s.mail_from, DEFAULT_MAIL_FROM);
+        assert_eq!((s.reminder_hours, s.notify_poll_ms), (24, 1000));
+        let s = load(&[
+            (
+                "BUERGERAMT_SMTP_URL",
+                "smtps://user:hunter2@mail.example.org",
+            ),
+            ("BUERGERAMT_MAIL_FROM", "Termine <t@example.org>"),
+            ("BUERGERAMT_REMINDER_HOURS", "48"),
+            ("BUERGERAMT_NOTIFY_POLL_MS", "250"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.smtp_url.as_ref().map(Secret::expose),
+            Some("smtps://user:hunter2@mail.example.org")
+        );
+        assert_eq!(s.mail_from, "Termine <t@example.org>");
+        assert_eq!((s.reminder_hours, s.notify_poll_ms), (48, 250));
+        assert!(!format!("{s:?}").contains("hunter2"));
+        for (name, value) in [
+            ("BUERGERAMT_SMTP_URL", "http://mail.example.org"),
+            ("BUERGERAMT_REMINDER_HOURS", "0"),
+            ("BUERGERAMT_NOTIFY_POLL_MS", "soon"),
+        ] {
+            let err = load(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
     }
 
     #[test]

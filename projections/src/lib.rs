@@ -13,6 +13,7 @@ pub mod case_summary;
 pub mod error;
 pub mod offices;
 pub mod projection;
+pub mod reminders_due;
 pub mod runner;
 
 pub use error::ProjectionError;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(case_summary::CaseSummaryProjection),
         Arc::new(offices::OfficesProjection),
+        Arc::new(reminders_due::RemindersDueProjection),
     ]
 }
 

@@ -14,7 +14,9 @@
 //! - [`decimal`]: exact parsing of decimal text (fees, shares) without floating point.
 //! - [`catalogue`]: the typed service catalogue and its channel triage.
 //! - [`case`], [`schedule`], [`video_session`]: the three aggregates.
+//! - [`account`]: staff accounts (clerk, auditor, planner, admin) and their directory.
 
+pub mod account;
 pub mod actor;
 pub mod aggregate;
 pub mod case;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::vault::MasterKey;
-use store::{EventStore, ReadModelStore};
+use store::{EventStore, ReadModelStore, SessionStore};
 
 use crate::settings::Settings;
 
@@ -17,6 +17,8 @@ use crate::settings::Settings;
 pub struct Backend {
     pub events: Arc<dyn EventStore>,
     pub read_models: Arc<dyn ReadModelStore>,
+    /// Staff login sessions (see `crate::auth`).
+    pub sessions: Arc<dyn SessionStore>,
     /// `sqlite` or `postgres`, for `/health` and logs.
     pub kind: &'static str,
 }
@@ -33,7 +35,8 @@ impl Backend {
                 let store = Arc::new(store);
                 Ok(Self {
                     events: store.clone(),
-                    read_models: store,
+                    read_models: store.clone(),
+                    sessions: store,
                     kind: "postgres",
                 })
             }
@@ -51,7 +54,8 @@ impl Backend {
                 let store = Arc::new(store);
                 Ok(Self {
                     events: store.clone(),
-                    read_models: store,
+                    read_models: store.clone(),
+                    sessions: store,
                     kind: "sqlite",
                 })
             }

@@ -8,7 +8,8 @@
 //! a citizen deletes one key and leaves every chain verifiable.
 //!
 //! The store also keeps the projections' read-model rows and checkpoints ([`ReadModelStore`]) so
-//! that a projection can write its rows and its checkpoint in one transaction.
+//! that a projection can write its rows and its checkpoint in one transaction, and the staff
+//! login sessions ([`SessionStore`]).
 
 pub mod chain;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod heads;
 pub mod postgres;
 pub mod read_model;
 pub mod repository;
+pub mod sessions;
 pub mod sqlite;
 pub mod subscription;
 /// Test support (fresh PostgreSQL databases); always compiled, used only by tests.
@@ -27,4 +29,5 @@ pub mod vault;
 pub use error::StoreError;
 pub use event_store::EventStore;
 pub use read_model::{ReadModelStore, RowOp};
+pub use sessions::SessionStore;
 pub use types::*;

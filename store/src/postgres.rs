@@ -28,6 +28,8 @@
 //! Data keys are looked up (or created) per append and per read batch, never cached, so that an
 //! erasure in any process takes effect at once everywhere.
 
+mod sessions;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::Arc;

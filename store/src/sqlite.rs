@@ -16,6 +16,7 @@
 //! subject (sealed with the erased key) read as erased rather than failing to open.
 
 mod read_model;
+mod sessions;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -44,6 +44,21 @@ pub enum ApiError {
     NotReady(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+    /// No (live) session and no valid capability token.
+    #[error("authentication is required")]
+    Unauthenticated,
+    /// The caller may not do this; why is never sent.
+    #[error("forbidden")]
+    Forbidden,
+    /// Unknown user, wrong password or disabled account: one answer for all.
+    #[error("login failed")]
+    LoginFailed,
+    /// A cookie-borne state change without same-origin proof.
+    #[error("cross-site request refused")]
+    CsrfRejected,
+    /// A rate limit; `Retry-After` carries the seconds.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
 }
 
 impl From<store::StoreError> for ApiError {
@@ -139,6 +154,14 @@ impl ApiError {
                 tracing::error!(error = format!("{cause:#}"), "internal error");
                 (ProblemType::Internal, None)
             }
+            ApiError::Unauthenticated => (ProblemType::Unauthenticated, None),
+            ApiError::Forbidden => (ProblemType::Forbidden, None),
+            ApiError::LoginFailed => (ProblemType::LoginFailed, None),
+            ApiError::CsrfRejected => (ProblemType::CsrfRejected, None),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                ProblemType::TooManyRequests,
+                Some(format!("retry after {retry_after_secs} s")),
+            ),
         }
     }
 }
@@ -146,6 +169,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (kind, detail) = self.problem();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
         let status = kind.status();
         // 5xx bodies are opaque whatever the variant carries.
         let detail = detail.filter(|_| !status.is_server_error());
@@ -156,7 +183,13 @@ impl IntoResponse for ApiError {
             detail,
         };
         let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -5,10 +5,12 @@
 //! [`problems`]; the OpenAPI 3.1 document is generated from the routes ([`routes::openapi`]) and
 //! served at `GET /api/v1/openapi.json`.
 
+pub mod auth;
 pub mod backend;
 pub mod capability;
 pub mod cli;
 pub mod demo;
+pub mod demo_accounts;
 pub mod error;
 pub mod extract;
 pub mod http;
@@ -43,6 +45,8 @@ pub struct AppState {
     /// The address citizens and clerks reach the service at, without a trailing slash
     /// (`BUERGERAMT_PUBLIC_URL`); links in messages start with it.
     pub public_url: Arc<str>,
+    /// Session limits, the clock and the login rate limits (see [`auth`]).
+    pub auth: auth::AuthState,
 }
 
 impl AppState {
@@ -58,6 +62,7 @@ impl AppState {
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),
             public_url: Arc::from("http://127.0.0.1:8080"),
+            auth: auth::AuthState::default(),
         }
     }
 
@@ -73,6 +78,12 @@ impl AppState {
         self.public_url.starts_with("https://")
     }
 
+    /// Uses other session limits or another clock (see [`auth::AuthState`]).
+    pub fn with_auth(mut self, auth: auth::AuthState) -> Self {
+        self.auth = auth;
+        self
+    }
+
     /// Serves the pages from `dir` instead of the repository's `web/` folder.
     pub fn with_web_dir(mut self, dir: std::path::PathBuf) -> Self {
         self.web_dir = Arc::new(dir);
@@ -83,7 +94,8 @@ impl AppState {
 /// The HTTP routes with their layers (request id, access log, body limit, timeout).
 pub fn router(state: AppState) -> axum::Router {
     let limits = state.limits;
-    http::layered(routes::router(), limits).with_state(state)
+    let csrf = axum::middleware::from_fn_with_state(state.clone(), auth::csrf::guard);
+    http::layered(routes::router().layer(csrf), limits).with_state(state)
 }
 
 /// How often projection runners poll for events written by other processes.

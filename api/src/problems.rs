@@ -47,11 +47,25 @@ pub enum ProblemType {
     NotReady,
     /// 500: an unexpected error; the cause is logged, never sent.
     Internal,
+    /// 401: the request needs a logged-in staff member or a citizen's capability link, and
+    /// carries neither (or an expired or revoked one).
+    Unauthenticated,
+    /// 403: the caller is known but may not do this (wrong role, another office, another case).
+    Forbidden,
+    /// 401: the username or the password is wrong, or the account is disabled. One answer for
+    /// all three, so it does not tell which usernames exist.
+    LoginFailed,
+    /// 403: a state change carried the session cookie but not the proof that it comes from this
+    /// site's own pages (`Content-Type: application/json` and a same-origin `Origin` or
+    /// `Sec-Fetch-Site`).
+    CsrfRejected,
+    /// 429: too many attempts; the `Retry-After` header says how many seconds to wait.
+    TooManyRequests,
 }
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 14] = [
+    pub const ALL: [ProblemType; 19] = [
         ProblemType::BadRequest,
         ProblemType::MalformedPath,
         ProblemType::MalformedQuery,
@@ -66,6 +80,11 @@ impl ProblemType {
         ProblemType::Timeout,
         ProblemType::NotReady,
         ProblemType::Internal,
+        ProblemType::Unauthenticated,
+        ProblemType::Forbidden,
+        ProblemType::LoginFailed,
+        ProblemType::CsrfRejected,
+        ProblemType::TooManyRequests,
     ];
 
     /// The last segment of the type URI.
@@ -85,6 +104,11 @@ impl ProblemType {
             ProblemType::Timeout => "timeout",
             ProblemType::NotReady => "not-ready",
             ProblemType::Internal => "internal",
+            ProblemType::Unauthenticated => "unauthenticated",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::LoginFailed => "login-failed",
+            ProblemType::CsrfRejected => "csrf-rejected",
+            ProblemType::TooManyRequests => "too-many-requests",
         }
     }
 
@@ -102,6 +126,9 @@ impl ProblemType {
             ProblemType::Conflict => StatusCode::CONFLICT,
             ProblemType::Timeout | ProblemType::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ProblemType::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ProblemType::Unauthenticated | ProblemType::LoginFailed => StatusCode::UNAUTHORIZED,
+            ProblemType::Forbidden | ProblemType::CsrfRejected => StatusCode::FORBIDDEN,
+            ProblemType::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -122,6 +149,11 @@ impl ProblemType {
             ProblemType::Timeout => "The request took too long",
             ProblemType::NotReady => "The service is not ready",
             ProblemType::Internal => "Internal error",
+            ProblemType::Unauthenticated => "Authentication is required",
+            ProblemType::Forbidden => "Not allowed",
+            ProblemType::LoginFailed => "Wrong username or password",
+            ProblemType::CsrfRejected => "The request does not come from this site",
+            ProblemType::TooManyRequests => "Too many attempts",
         }
     }
 

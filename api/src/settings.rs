@@ -59,6 +59,12 @@ pub struct Settings {
     /// security (`https://…` makes cookies `Secure` and `__Host-`). `BUERGERAMT_PUBLIC_URL`,
     /// default `http://<the bound address>`.
     pub public_url: Option<String>,
+    /// Minutes a staff session may go unused before it ends. `BUERGERAMT_SESSION_IDLE_MINUTES`,
+    /// default 30.
+    pub session_idle_minutes: u32,
+    /// Hours a staff session lives at most, however busy. `BUERGERAMT_SESSION_ABSOLUTE_HOURS`,
+    /// default 12.
+    pub session_absolute_hours: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +80,8 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             request_timeout_secs: 30,
             public_url: None,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -157,6 +165,18 @@ impl Settings {
                 reason: format!("{n:?} is not a positive number of seconds"),
             })?;
         }
+        if let Some(n) = get("BUERGERAMT_SESSION_IDLE_MINUTES") {
+            settings.session_idle_minutes = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_SESSION_IDLE_MINUTES",
+                reason: format!("{n:?} is not a positive number of minutes"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_SESSION_ABSOLUTE_HOURS") {
+            settings.session_absolute_hours = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_SESSION_ABSOLUTE_HOURS",
+                reason: format!("{n:?} is not a positive number of hours"),
+            })?;
+        }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);
         }
@@ -190,6 +210,15 @@ impl Settings {
             path: path.to_owned(),
             source,
         })
+    }
+
+    /// The session limits these settings name.
+    pub fn session_policy(&self) -> store::sessions::SessionPolicy {
+        store::sessions::SessionPolicy {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
+            ..store::sessions::SessionPolicy::DEFAULT
+        }
     }
 
     /// The embedded store's file.
@@ -277,6 +306,22 @@ mod tests {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn sessions_default_to_thirty_idle_minutes_and_twelve_hours_and_can_be_set() {
+        let s = load(&[]).unwrap();
+        assert_eq!((s.session_idle_minutes, s.session_absolute_hours), (30, 12));
+        assert_eq!(s.session_policy(), store::sessions::SessionPolicy::DEFAULT);
+        let s = load(&[
+            ("BUERGERAMT_SESSION_IDLE_MINUTES", "15"),
+            ("BUERGERAMT_SESSION_ABSOLUTE_HOURS", "8"),
+        ])
+        .unwrap();
+        assert_eq!(s.session_policy().idle, chrono::Duration::minutes(15));
+        assert_eq!(s.session_policy().absolute, chrono::Duration::hours(8));
+        let err = load(&[("BUERGERAMT_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert!(err.to_string().contains("BUERGERAMT_SESSION_IDLE_MINUTES"));
     }
 
     #[test]

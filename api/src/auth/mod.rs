@@ -29,6 +29,9 @@ pub mod password;
 pub mod principal;
 pub mod session;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -53,7 +53,6 @@ pub enum Who {
 
 pub struct TestApp {
     pub app: Router,
-    pub state: AppState,
     pub clock: Arc<ManualClock>,
     /// Capability tokens for case A (office X) and case B (office Y).
     pub case_a: (CaseId, CapabilityToken),
@@ -157,8 +156,7 @@ pub async fn test_app(kind: Kind) -> TestApp {
     let case_a = citizen_case(&state, 1, OFFICE_X).await;
     let case_b = citizen_case(&state, 2, OFFICE_Y).await;
     TestApp {
-        app: crate::router(state.clone()),
-        state,
+        app: crate::router(state),
         clock,
         case_a,
         case_b,

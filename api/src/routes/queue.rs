@@ -30,14 +30,15 @@ use crate::{ApiError, AppState};
 )]
 pub async fn queue_of_day(
     State(state): State<AppState>,
-    principal: Principal,
     Path((office, date)): Path<(String, String)>,
+    principal: Result<Principal, ApiError>,
 ) -> Result<Json<Vec<CaseSummary>>, ApiError> {
     let office =
         OfficeId::parse(office).map_err(|e| ApiError::InvalidParameter(format!("office: {e}")))?;
     let day = parse_day(&date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
-    require(&principal, Operation::ViewOfficeQueue, Some(&office), None)?;
+    // Bad parameters are named before the caller is checked: a 400 tells nothing about access.
+    require(&principal?, Operation::ViewOfficeQueue, Some(&office), None)?;
     let cases = case_summary::queue(state.backend.read_models.as_ref(), &office, day).await?;
     Ok(Json(cases))
 }

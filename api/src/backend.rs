@@ -8,7 +8,7 @@ use anyhow::Context;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::vault::MasterKey;
-use store::{EventStore, IdempotencyStore, ReadModelStore};
+use store::{EventStore, IdempotencyStore, ReadModelStore, SessionStore};
 
 use crate::settings::Settings;
 
@@ -19,6 +19,8 @@ pub struct Backend {
     pub read_models: Arc<dyn ReadModelStore>,
     /// Idempotency records of state-changing requests (see [`crate::idempotency`]).
     pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Staff login sessions (see `crate::auth`).
+    pub sessions: Arc<dyn SessionStore>,
     /// `sqlite` or `postgres`, for `/health` and logs.
     pub kind: &'static str,
     /// A key derived from the master key for the service's own signatures (booking challenges,
@@ -59,6 +61,22 @@ fn derive_key(master: &MasterKey) -> DerivedKey {
 }
 
 impl Backend {
+    /// One store that implements every trait, seen through each of them (tests build their
+    /// backends this way; `open` does the same for the configured store).
+    pub fn from_store<S>(store: Arc<S>, kind: &'static str, derived_key: DerivedKey) -> Self
+    where
+        S: EventStore + ReadModelStore + IdempotencyStore + SessionStore,
+    {
+        Self {
+            events: store.clone(),
+            read_models: store.clone(),
+            idempotency: store.clone(),
+            sessions: store,
+            kind,
+            derived_key,
+        }
+    }
+
     /// Opens (and migrates) the store the settings name.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         let master = master_key(settings)?;
@@ -72,7 +90,8 @@ impl Backend {
                 Ok(Self {
                     events: store.clone(),
                     read_models: store.clone(),
-                    idempotency: store,
+                    idempotency: store.clone(),
+                    sessions: store,
                     kind: "postgres",
                     derived_key,
                 })
@@ -92,7 +111,8 @@ impl Backend {
                 Ok(Self {
                     events: store.clone(),
                     read_models: store.clone(),
-                    idempotency: store,
+                    idempotency: store.clone(),
+                    sessions: store,
                     kind: "sqlite",
                     derived_key,
                 })

@@ -31,7 +31,10 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_SMTP_URL          smtp://host:port, smtp://host?tls=required or smtps://user:pass@host [default: mails go to DATA_DIR/outbox/]
   BUERGERAMT_MAIL_FROM         sender of every mail                           [default: Bürgeramt Potsdam <termine@buergeramt.invalid>]
   BUERGERAMT_REMINDER_HOURS    hours before an appointment the reminder goes out [default: 24]
-  BUERGERAMT_NOTIFY_POLL_MS    how often the notifier looks for work, in ms  [default: 1000]";
+  BUERGERAMT_NOTIFY_POLL_MS    how often the notifier looks for work, in ms  [default: 1000]
+  BUERGERAMT_SESSION_IDLE_MINUTES   minutes a staff session may go unused     [default: 30]
+  BUERGERAMT_SESSION_ABSOLUTE_HOURS hours a staff session lives at most        [default: 12]
+  BUERGERAMT_NEW_PASSWORD      the password for `account create` (else read from stdin)";
 
 /// buergeramt: a virtual citizen office (virtuelles Bürgeramt) on an event-sourced case engine.
 #[derive(Debug, Parser)]
@@ -74,6 +77,31 @@ enum Command {
         /// The citizen's id.
         citizen: uuid::Uuid,
     },
+    /// Manage staff accounts (bootstraps the first admin).
+    Account {
+        #[command(subcommand)]
+        command: AccountCli,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountCli {
+    /// Create a staff account. The password comes from BUERGERAMT_NEW_PASSWORD or the first line
+    /// of standard input (12 to 256 characters).
+    Create {
+        /// 3 to 64 of a-z 0-9 . _ - (upper case is lowered).
+        #[arg(long)]
+        username: String,
+        /// clerk, auditor, planner or admin.
+        #[arg(long)]
+        role: String,
+        /// The clerk's office (required for clerks, refused otherwise).
+        #[arg(long)]
+        office: Option<String>,
+        /// The name shown in the interface [default: the username].
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -91,14 +119,71 @@ pub async fn run() -> anyhow::Result<std::process::ExitCode> {
         Command::Verify { case, stream } => verify(settings, case, stream).await,
         Command::Rebuild { projection } => rebuild(settings, &projection).await,
         Command::Demo => {
-            let backend = Backend::open(&settings).await?;
-            let report = crate::demo::seed(&backend.events, chrono::Utc::now()).await?;
+            let state = offline_state(&settings).await?;
+            let report = crate::demo::seed(&state.backend.events, chrono::Utc::now()).await?;
             say(&report.to_string())?;
+            crate::demo_accounts::seed(&state).await?;
+            say(&crate::demo_accounts::credentials())?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::EraseCitizen { citizen } => {
             let backend = Backend::open(&settings).await?;
             erase_citizen(&backend, citizen).await
+        }
+        Command::Account { command } => account(settings, command).await,
+    }
+}
+
+/// The application state without a listener, for commands that act like the API does.
+async fn offline_state(settings: &Settings) -> anyhow::Result<AppState> {
+    let backend = Backend::open(settings).await?;
+    Ok(AppState::new(
+        backend,
+        std::sync::Arc::new(domain::catalogue::Catalogue::default_catalogue()?),
+        crate::HttpLimits::from(settings),
+    ))
+}
+
+async fn account(
+    settings: Settings,
+    command: AccountCli,
+) -> anyhow::Result<std::process::ExitCode> {
+    let AccountCli::Create {
+        username,
+        role,
+        office,
+        display_name,
+    } = command;
+    let password = match std::env::var("BUERGERAMT_NEW_PASSWORD") {
+        Ok(password) if !password.is_empty() => password,
+        _ => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let state = offline_state(&settings).await?;
+    let request = crate::auth::accounts::NewAccount {
+        display_name: display_name.unwrap_or_else(|| username.clone()),
+        username,
+        role,
+        office,
+        password,
+    };
+    match crate::auth::accounts::create_account(&state, request, domain::Actor::System).await {
+        Ok(view) => {
+            say(&format!(
+                "Created the {} account {} ({}).",
+                view.role, view.username, view.account_id
+            ))?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(crate::ApiError::Internal(cause)) => Err(cause),
+        Err(refused) => {
+            say(&format!("Not created: {refused}"))?;
+            Ok(std::process::ExitCode::from(2))
         }
     }
 }
@@ -196,7 +281,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}")),
-    );
+    )
+    .with_auth(crate::auth::AuthState::new(
+        settings.session_policy(),
+        std::sync::Arc::new(crate::auth::SystemClock),
+    ));
+    if demo {
+        crate::demo_accounts::seed(&state).await?;
+    }
     let notifier = crate::notify::Notifier::from_settings(
         &settings,
         &state.backend,
@@ -209,6 +301,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         "buergeramt is running at http://{address}/  (store: {}; Ctrl-C stops it)",
         state.backend.kind
     ))?;
+    if demo {
+        say(&crate::demo_accounts::credentials())?;
+    }
     crate::serve(listener, state, shutdown_signal()).await?;
     Ok(std::process::ExitCode::SUCCESS)
 }

@@ -74,6 +74,18 @@ pub enum ApiError {
     /// The first request with this key is still running.
     #[error("a request with this Idempotency-Key is still running")]
     IdempotencyKeyInUse,
+    /// No (live) session and no valid capability token.
+    #[error("authentication is required")]
+    Unauthenticated,
+    /// The caller may not do this; why is never sent.
+    #[error("forbidden")]
+    Forbidden,
+    /// Unknown user, wrong password or disabled account: one answer for all.
+    #[error("login failed")]
+    LoginFailed,
+    /// A cookie-borne state change without same-origin proof.
+    #[error("cross-site request refused")]
+    CsrfRejected,
 }
 
 impl From<store::StoreError> for ApiError {
@@ -191,6 +203,10 @@ impl ApiError {
             ),
             ApiError::IdempotencyKeyReused => (ProblemType::IdempotencyKeyReused, None),
             ApiError::IdempotencyKeyInUse => (ProblemType::IdempotencyKeyInUse, None),
+            ApiError::Unauthenticated => (ProblemType::Unauthenticated, None),
+            ApiError::Forbidden => (ProblemType::Forbidden, None),
+            ApiError::LoginFailed => (ProblemType::LoginFailed, None),
+            ApiError::CsrfRejected => (ProblemType::CsrfRejected, None),
         }
     }
 }

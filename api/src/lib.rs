@@ -5,12 +5,14 @@
 //! [`problems`]; the OpenAPI 3.1 document is generated from the routes ([`routes::openapi`]) and
 //! served at `GET /api/v1/openapi.json`.
 
+pub mod auth;
 pub mod backend;
 pub mod booking;
 pub mod capability;
 pub mod citizen;
 pub mod cli;
 pub mod demo;
+pub mod demo_accounts;
 pub mod error;
 pub mod extract;
 pub mod http;
@@ -54,6 +56,8 @@ pub struct AppState {
     /// The mail notifier; `serve` runs its loops beside the projection runners. `None` sends
     /// nothing (tests of other parts).
     pub notifier: Option<notify::Notifier>,
+    /// Session limits, the clock and the login rate limits (see [`auth`]).
+    pub auth: auth::AuthState,
 }
 
 impl AppState {
@@ -76,6 +80,7 @@ impl AppState {
             backend,
             idempotency: idempotency::Idempotency::default(),
             notifier: None,
+            auth: auth::AuthState::default(),
         }
     }
 
@@ -113,6 +118,12 @@ impl AppState {
         self
     }
 
+    /// Uses other session limits or another clock (see [`auth::AuthState`]).
+    pub fn with_auth(mut self, auth: auth::AuthState) -> Self {
+        self.auth = auth;
+        self
+    }
+
     /// Serves the pages from `dir` instead of the repository's `web/` folder.
     pub fn with_web_dir(mut self, dir: std::path::PathBuf) -> Self {
         self.web_dir = Arc::new(dir);
@@ -129,10 +140,16 @@ pub fn router(state: AppState) -> axum::Router {
 /// `routes` with the layers of [`router`]; tests pass routes of their own.
 fn with_layers(routes: axum::Router<AppState>, state: AppState) -> axum::Router {
     let limits = state.limits;
-    let routes = routes.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::guard,
-    ));
+    // CSRF runs first (outermost): a cross-site request is refused before its key is recorded.
+    let routes = routes
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf::guard,
+        ));
     http::layered(routes, limits).with_state(state)
 }
 

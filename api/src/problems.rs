@@ -76,11 +76,23 @@ pub enum ProblemType {
     /// 409: the first request with this `Idempotency-Key` is still running; retry after
     /// `Retry-After` seconds to get its reply.
     IdempotencyKeyInUse,
+    /// 401: the request needs a logged-in staff member or a citizen's capability link, and
+    /// carries neither (or an expired or revoked one).
+    Unauthenticated,
+    /// 403: the caller is known but may not do this (wrong role, another office, another case).
+    Forbidden,
+    /// 401: the username or the password is wrong, or the account is disabled. One answer for
+    /// all three, so it does not tell which usernames exist.
+    LoginFailed,
+    /// 403: a state change carried the session cookie but not the proof that it comes from this
+    /// site's own pages (`Content-Type: application/json` and a same-origin `Origin` or
+    /// `Sec-Fetch-Site`).
+    CsrfRejected,
 }
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 25] = [
+    pub const ALL: [ProblemType; 29] = [
         ProblemType::BadRequest,
         ProblemType::MalformedPath,
         ProblemType::MalformedQuery,
@@ -106,6 +118,10 @@ impl ProblemType {
         ProblemType::IdempotencyKeyInvalid,
         ProblemType::IdempotencyKeyReused,
         ProblemType::IdempotencyKeyInUse,
+        ProblemType::Unauthenticated,
+        ProblemType::Forbidden,
+        ProblemType::LoginFailed,
+        ProblemType::CsrfRejected,
     ];
 
     /// The last segment of the type URI.
@@ -136,6 +152,10 @@ impl ProblemType {
             ProblemType::IdempotencyKeyInvalid => "idempotency-key-invalid",
             ProblemType::IdempotencyKeyReused => "idempotency-key-reused",
             ProblemType::IdempotencyKeyInUse => "idempotency-key-in-use",
+            ProblemType::Unauthenticated => "unauthenticated",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::LoginFailed => "login-failed",
+            ProblemType::CsrfRejected => "csrf-rejected",
         }
     }
 
@@ -164,6 +184,8 @@ impl ProblemType {
             }
             ProblemType::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemType::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ProblemType::Unauthenticated | ProblemType::LoginFailed => StatusCode::UNAUTHORIZED,
+            ProblemType::Forbidden | ProblemType::CsrfRejected => StatusCode::FORBIDDEN,
         }
     }
 
@@ -195,6 +217,10 @@ impl ProblemType {
             ProblemType::IdempotencyKeyInvalid => "The Idempotency-Key header is not valid",
             ProblemType::IdempotencyKeyReused => "The Idempotency-Key was used for another request",
             ProblemType::IdempotencyKeyInUse => "A request with this Idempotency-Key is running",
+            ProblemType::Unauthenticated => "Authentication is required",
+            ProblemType::Forbidden => "Not allowed",
+            ProblemType::LoginFailed => "Wrong username or password",
+            ProblemType::CsrfRejected => "The request does not come from this site",
         }
     }
 

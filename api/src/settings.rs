@@ -81,6 +81,12 @@ pub struct Settings {
     /// How often the notifier and the reminder loop look for work, in milliseconds.
     /// `BUERGERAMT_NOTIFY_POLL_MS`, default 1000.
     pub notify_poll_ms: u64,
+    /// Minutes a staff session may go unused before it ends. `BUERGERAMT_SESSION_IDLE_MINUTES`,
+    /// default 30.
+    pub session_idle_minutes: u32,
+    /// Hours a staff session lives at most, however busy. `BUERGERAMT_SESSION_ABSOLUTE_HOURS`,
+    /// default 12.
+    pub session_absolute_hours: u32,
 }
 
 /// The default sender of mails (see [`Settings::mail_from`]).
@@ -106,6 +112,8 @@ impl Default for Settings {
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             reminder_hours: 24,
             notify_poll_ms: 1000,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
         }
     }
 }
@@ -237,6 +245,18 @@ impl Settings {
                 reason: format!("{n:?} is not a positive number of hours"),
             })?;
         }
+        if let Some(n) = get("BUERGERAMT_SESSION_IDLE_MINUTES") {
+            settings.session_idle_minutes = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_SESSION_IDLE_MINUTES",
+                reason: format!("{n:?} is not a positive number of minutes"),
+            })?;
+        }
+        if let Some(n) = get("BUERGERAMT_SESSION_ABSOLUTE_HOURS") {
+            settings.session_absolute_hours = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_SESSION_ABSOLUTE_HOURS",
+                reason: format!("{n:?} is not a positive number of hours"),
+            })?;
+        }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);
         }
@@ -294,6 +314,15 @@ impl Settings {
             path: path.to_owned(),
             source,
         })
+    }
+
+    /// The session limits these settings name.
+    pub fn session_policy(&self) -> store::sessions::SessionPolicy {
+        store::sessions::SessionPolicy {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
+            ..store::sessions::SessionPolicy::DEFAULT
+        }
     }
 
     /// The embedded store's file.
@@ -406,6 +435,22 @@ mod tests {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn sessions_default_to_thirty_idle_minutes_and_twelve_hours_and_can_be_set() {
+        let s = load(&[]).unwrap();
+        assert_eq!((s.session_idle_minutes, s.session_absolute_hours), (30, 12));
+        assert_eq!(s.session_policy(), store::sessions::SessionPolicy::DEFAULT);
+        let s = load(&[
+            ("BUERGERAMT_SESSION_IDLE_MINUTES", "15"),
+            ("BUERGERAMT_SESSION_ABSOLUTE_HOURS", "8"),
+        ])
+        .unwrap();
+        assert_eq!(s.session_policy().idle, chrono::Duration::minutes(15));
+        assert_eq!(s.session_policy().absolute, chrono::Duration::hours(8));
+        let err = load(&[("BUERGERAMT_SESSION_IDLE_MINUTES", "0")]).unwrap_err();
+        assert!(err.to_string().contains("BUERGERAMT_SESSION_IDLE_MINUTES"));
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! - [`catalogue`]: the typed service catalogue and its channel triage.
 //! - [`case`], [`schedule`], [`video_session`]: the three aggregates of a citizen request;
 //!   [`office`]: an office's hours and seats, from which schedule days are opened.
+//! - [`account`]: staff accounts (clerk, auditor, planner, admin) and their directory.
 
+pub mod account;
 pub mod actor;
 pub mod aggregate;
 pub mod booker;

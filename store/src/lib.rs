@@ -8,8 +8,9 @@
 //! a citizen deletes one key and leaves every chain verifiable.
 //!
 //! The store also keeps the projections' read-model rows and checkpoints ([`ReadModelStore`]) so
-//! that a projection can write its rows and its checkpoint in one transaction, and the API's
-//! idempotency records ([`IdempotencyStore`]) so that a retried request takes effect at most once.
+//! that a projection can write its rows and its checkpoint in one transaction, the API's
+//! idempotency records ([`IdempotencyStore`]) so that a retried request takes effect at most once,
+//! and the staff login sessions ([`SessionStore`]).
 
 pub mod chain;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod postgres;
 pub mod read_model;
 pub mod repository;
+pub mod sessions;
 pub mod sqlite;
 pub mod subscription;
 /// Test support (fresh PostgreSQL databases); always compiled, used only by tests.
@@ -30,4 +32,5 @@ pub use error::StoreError;
 pub use event_store::EventStore;
 pub use idempotency::{Begin, IdempotencyStore, StoredReply};
 pub use read_model::{ReadModelStore, RowOp};
+pub use sessions::SessionStore;
 pub use types::*;

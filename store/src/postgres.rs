@@ -29,6 +29,7 @@
 //! erasure in any process takes effect at once everywhere.
 
 mod idempotency;
+mod sessions;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;

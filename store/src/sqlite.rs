@@ -17,6 +17,7 @@
 
 mod idempotency;
 mod read_model;
+mod sessions;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -13,11 +13,16 @@ async fn queue_eventually(
     day: &str,
     at_least: usize,
 ) -> Vec<serde_json::Value> {
+    // The queue is for staff: the demo clerk of the office logs in (see `demo_accounts.rs`).
+    let cookie = app.login("clerk.mitte", "demo-mitte-passwort").await;
     // The projection runs beside the server; give it a bounded time to catch up (PostgreSQL
     // readers may be held back by another test's transaction in the same cluster).
     for _ in 0..300 {
         let response = app
-            .get(&format!("/api/v1/offices/potsdam-mitte/queue/{day}"))
+            .get_with(
+                &format!("/api/v1/offices/potsdam-mitte/queue/{day}"),
+                &cookie,
+            )
             .await;
         assert_eq!(response.status(), 200);
         let cases: Vec<serde_json::Value> = response.json().await.unwrap();

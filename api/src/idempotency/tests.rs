@@ -601,6 +601,8 @@ async fn scopes(postgres: bool) {
     let with_session = || {
         app.post(path, Some(&key), &body)
             .header(header::COOKIE, "lang=de; buergeramt-session=s3ss10n")
+            // A cookie-borne change must prove it comes from this site (the CSRF guard).
+            .header("sec-fetch-site", "same-origin")
     };
 
     let alice = send(as_alice()).await;

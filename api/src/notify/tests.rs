@@ -45,13 +45,7 @@ async fn sqlite() -> Env {
     );
     Env {
         name: "sqlite",
-        backend: Backend {
-            events: store.clone(),
-            read_models: store.clone(),
-            idempotency: store,
-            kind: "sqlite",
-            derived_key: crate::backend::DerivedKey([7; 32]),
-        },
+        backend: Backend::from_store(store, "sqlite", crate::backend::DerivedKey([7; 32])),
         _guard: (Some(dir), None),
     }
 }
@@ -61,13 +55,7 @@ async fn postgres() -> Env {
     let store = Arc::new(db.pg_store(MasterKey::generate(), 8).await);
     Env {
         name: "postgres",
-        backend: Backend {
-            events: store.clone(),
-            read_models: store.clone(),
-            idempotency: store,
-            kind: "postgres",
-            derived_key: crate::backend::DerivedKey([7; 32]),
-        },
+        backend: Backend::from_store(store, "postgres", crate::backend::DerivedKey([7; 32])),
         _guard: (None, Some(db)),
     }
 }

@@ -39,6 +39,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(my_case::reschedule))
         .routes(routes!(my_case::check_in))
         .routes(routes!(openapi::openapi_json))
+        .routes(routes!(
+            crate::auth::session::login,
+            crate::auth::session::who_am_i,
+            crate::auth::session::logout
+        ))
+        .routes(routes!(
+            crate::auth::accounts::create,
+            crate::auth::accounts::list_accounts
+        ))
+        .routes(routes!(crate::auth::accounts::disable))
+        .routes(routes!(crate::auth::accounts::enable))
+        .routes(routes!(crate::auth::accounts::change_role))
+        .routes(routes!(crate::auth::accounts::change_password))
 }
 
 /// The OpenAPI 3.1 document of [`api`].

@@ -1,5 +1,6 @@
 //! `GET /api/v1/offices/{office}/queue/{date}`: an office's cases of one day from the
-//! `case_summary` read model, in appointment order. No personal data.
+//! `case_summary` read model, in appointment order. No personal data. Staff only: clerks of
+//! that office, auditors, planners and admins (see [`crate::auth::authz`]).
 
 use axum::extract::State;
 use axum::Json;
@@ -7,6 +8,7 @@ use chrono::NaiveDate;
 use domain::OfficeId;
 use projections::case_summary::{self, CaseSummary};
 
+use crate::auth::{require, Operation, Principal};
 use crate::extract::Path;
 use crate::problems::Problem;
 use crate::{ApiError, AppState};
@@ -22,16 +24,21 @@ use crate::{ApiError, AppState};
     responses(
         (status = 200, description = "The office's cases of that day in appointment order; no personal data", body = Vec<CaseSummary>),
         (status = 400, description = "`bad-request` or `malformed-path`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no staff session", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: a clerk of another office, or a citizen", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn queue_of_day(
     State(state): State<AppState>,
     Path((office, date)): Path<(String, String)>,
+    principal: Result<Principal, ApiError>,
 ) -> Result<Json<Vec<CaseSummary>>, ApiError> {
     let office =
         OfficeId::parse(office).map_err(|e| ApiError::InvalidParameter(format!("office: {e}")))?;
     let day = parse_day(&date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
+    // Bad parameters are named before the caller is checked: a 400 tells nothing about access.
+    require(&principal?, Operation::ViewOfficeQueue, Some(&office), None)?;
     let cases = case_summary::queue(state.backend.read_models.as_ref(), &office, day).await?;
     Ok(Json(cases))
 }

@@ -142,6 +142,30 @@ impl App {
             .expect("the request is answered")
     }
 
+    /// Logs in (a JSON POST, as the pages do) and returns the session cookie's `name=value`.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/session", self.url))
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("the login is answered");
+        assert_eq!(response.status(), 200, "logging in as {username}");
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// A GET with a session cookie.
+    pub async fn get_with(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.url, path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("the request is answered")
+    }
+
     /// Stops the service with SIGTERM and waits for it to exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")

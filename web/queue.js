@@ -17,6 +17,12 @@ const TEXT = {
     day: 'Tag',
     dayHint: 'Ein anderer Tag lädt die Tabellen neu.',
     health: 'Betriebszustand (/health)',
+    loginHeading: 'Anmeldung für Beschäftigte',
+    username: 'Benutzername',
+    password: 'Passwort',
+    loginButton: 'Anmelden',
+    loginFailed: 'Benutzername oder Passwort ist falsch.',
+    loginNeeded: 'Die Warteschlange ist nur für angemeldete Beschäftigte sichtbar.',
     offices: { 'potsdam-mitte': 'Bürgerservice Potsdam-Mitte', 'potsdam-babelsberg': 'Bürgerservice Potsdam-Babelsberg' },
     caption: (day) => `Termine am ${day}`,
     columns: ['Uhrzeit', 'Leistung', 'Kanal', 'Status', 'Gebühr', 'Ergebnis'],
@@ -57,6 +63,12 @@ const TEXT = {
     day: 'Day',
     dayHint: 'Another day reloads the tables.',
     health: 'Service health (/health)',
+    loginHeading: 'Staff sign-in',
+    username: 'Username',
+    password: 'Password',
+    loginButton: 'Sign in',
+    loginFailed: 'The username or the password is wrong.',
+    loginNeeded: 'The queue is visible to signed-in staff only.',
     offices: { 'potsdam-mitte': 'Citizen service Potsdam-Mitte', 'potsdam-babelsberg': 'Citizen service Potsdam-Babelsberg' },
     caption: (day) => `Appointments on ${day}`,
     columns: ['Time', 'Service', 'Channel', 'Status', 'Fee', 'Outcome'],
@@ -200,20 +212,58 @@ function draw() {
     alert.append(header);
     container.append(alert);
   }
-  for (const office of OFFICES) {
+  for (const office of offices) {
     container.append(officeTable(office, day, perOffice[office] ?? [], t));
   }
-  const total = OFFICES.reduce((n, o) => n + (perOffice[o]?.length ?? 0), 0);
+  const total = offices.reduce((n, o) => n + (perOffice[o]?.length ?? 0), 0);
   status.textContent = failed ? t.failed : t.loaded(formatDay(day), total);
   document.body.dataset.loadedDay = day;
 }
+
+const loginForm = document.getElementById('login');
+const loginError = document.getElementById('login-error');
+let offices = OFFICES;
+
+/** Who is signed in; shows the sign-in form when nobody is. */
+async function session() {
+  const response = await fetch('/api/v1/session');
+  if (response.status === 401) {
+    loginForm.hidden = false;
+    status.textContent = TEXT[language].loginNeeded;
+    return null;
+  }
+  loginForm.hidden = true;
+  const me = await response.json();
+  // A clerk sees the own office only; other roles see every office.
+  offices = me.office ? [me.office] : OFFICES;
+  return me;
+}
+
+loginForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  loginError.textContent = '';
+  const response = await fetch('/api/v1/session', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({
+      username: document.getElementById('username').value.trim().toLowerCase(),
+      password: document.getElementById('password').value,
+    }),
+  });
+  if (!response.ok) {
+    loginError.textContent = TEXT[language].loginFailed;
+    return;
+  }
+  document.getElementById('password').value = '';
+  if (await session()) load(input.value);
+});
 
 async function load(day) {
   const mine = ++generation;
   status.textContent = TEXT[language].loading;
   const perOffice = {};
   let failed = false;
-  await Promise.all(OFFICES.map(async (office) => {
+  await Promise.all(offices.map(async (office) => {
     try {
       const response = await fetch(`/api/v1/offices/${office}/queue/${day}`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
@@ -251,9 +301,9 @@ for (const button of document.querySelectorAll('[data-lang]')) {
   button.addEventListener('click', () => applyLanguage(button.dataset.lang));
 }
 input.addEventListener('change', () => {
-  if (input.value) load(input.value);
+  if (input.value && loginForm.hidden) load(input.value);
 });
 
 input.value = today();
 applyLanguage(language);
-load(input.value);
+session().then((me) => { if (me) load(input.value); });

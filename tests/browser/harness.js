@@ -104,9 +104,19 @@ export async function openPage(browser, viewport) {
   return page;
 }
 
+/** Signs the page's browser context in as the demo auditor (sees every office). */
+export async function signIn(page, url, username = 'auditor', password = 'demo-auditor-passwort') {
+  const response = await page.request.post(new URL('api/v1/session', url).toString(), {
+    data: { username, password },
+    headers: { 'Idempotency-Key': crypto.randomUUID() },
+  });
+  if (response.status() !== 200) throw new Error(`sign-in as ${username}: HTTP ${response.status()}`);
+}
+
 /** Opens the start page and waits until the queues of the chosen day are drawn. */
 export async function openStartPage(browser, url, viewport = DESKTOP) {
   const page = await openPage(browser, viewport);
+  await signIn(page, url);
   await page.goto(url);
   await page.waitForSelector('body[data-loaded-day]');
   await page.evaluate(() => document.fonts.ready);

@@ -37,7 +37,7 @@ test('the start page shows today\'s demo queue of both offices', { timeout: 60_0
   assert.equal(day, expectedDay, 'the date field starts at today in Potsdam');
 
   for (const office of OFFICES) {
-    const cases = await (await fetch(new URL(`api/v1/offices/${office}/queue/${day}`, server.url))).json();
+    const cases = await (await page.request.get(new URL(`api/v1/offices/${office}/queue/${day}`, server.url).toString())).json();
     assert.ok(cases.length > 0, `the demo has cases today at ${office}`);
     const section = page.locator(`section[data-office="${office}"]`);
     assert.equal(await section.locator('tbody tr').count(), cases.length, `one row per case at ${office}`);

@@ -120,6 +120,43 @@ fn the_openapi_document_is_version_3_1_and_names_the_case_summary_schema() {
 }
 
 #[test]
+fn every_state_changing_operation_documents_the_idempotency_key_once_and_every_tag_is_declared() {
+    let doc = serde_json::to_value(crate::routes::openapi()).unwrap();
+    let declared: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    let mut changes = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for tag in operation["tags"].as_array().into_iter().flatten() {
+                assert!(
+                    declared.contains(tag.as_str().unwrap()),
+                    "{path}: tag {tag}"
+                );
+            }
+            if !["post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            changes += 1;
+            let keys = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+                .count();
+            assert_eq!(keys, 1, "{method} {path}");
+        }
+    }
+    assert!(
+        changes >= 10,
+        "the check saw {changes} state-changing operations"
+    );
+}
+
+#[test]
 fn every_served_api_path_is_documented_and_every_documented_path_is_served() {
     let served: BTreeSet<String> = served_paths(&crate::routes::router())
         .into_iter()

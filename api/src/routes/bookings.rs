@@ -140,7 +140,6 @@ pub fn parse_local_start(text: &str) -> Option<NaiveDateTime> {
     post,
     path = "/api/v1/bookings",
     tag = "booking",
-    params(crate::idempotency::IdempotencyKeyHeader),
     request_body = BookingRequest,
     responses(
         (status = 201, description = "Booked; the case is open and the appointment recorded", body = BookingConfirmation),

@@ -54,9 +54,35 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::auth::accounts::change_password))
 }
 
-/// The OpenAPI 3.1 document of [`api`].
+/// The OpenAPI 3.1 document of [`api`]. Every state-changing operation under `/api/` gets the
+/// `Idempotency-Key` header parameter here, in one place, because the idempotency guard applies
+/// to all of them: no route author can forget to document it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    let mut doc = api().split_for_parts().1;
+    let header =
+        <crate::idempotency::IdempotencyKeyHeader as utoipa::IntoParams>::into_params(|| None);
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        for operation in [
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let parameters = operation.parameters.get_or_insert_with(Vec::new);
+            for parameter in &header {
+                if !parameters.iter().any(|p| p.name == parameter.name) {
+                    parameters.push(parameter.clone());
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// Paths under `/api` that no endpoint has: an API 404 (`unknown-route`), never a page.

@@ -178,7 +178,6 @@ async fn reloaded(state: &AppState, citizen: CitizenCase) -> Result<Json<MyCase>
     post,
     path = "/api/v1/my-case/cancel",
     tag = "citizen",
-    params(crate::idempotency::IdempotencyKeyHeader),
     security(("capability" = [])),
     responses(
         (status = 200, description = "Cancelled; the seat is free again", body = MyCase),
@@ -210,7 +209,6 @@ pub struct RescheduleRequest {
     post,
     path = "/api/v1/my-case/reschedule",
     tag = "citizen",
-    params(crate::idempotency::IdempotencyKeyHeader),
     security(("capability" = [])),
     request_body = RescheduleRequest,
     responses(
@@ -238,7 +236,6 @@ pub async fn reschedule(
     post,
     path = "/api/v1/my-case/check-in",
     tag = "citizen",
-    params(crate::idempotency::IdempotencyKeyHeader),
     security(("capability" = [])),
     responses(
         (status = 200, description = "In the waiting room", body = MyCase),

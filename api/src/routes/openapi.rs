@@ -27,6 +27,10 @@ use crate::problems::Problem;
         (name = "operations", description = "Liveness and readiness"),
         (name = "queue", description = "The offices' queues, from the read model"),
         (name = "meta", description = "This document"),
+        (name = "booking", description = "Services with their triage, offices, free slots and booking"),
+        (name = "citizen", description = "The citizen's own case, opened by the capability link"),
+        (name = "session", description = "Staff sign-in and sign-out"),
+        (name = "accounts", description = "Staff accounts (admins only)"),
     )
 )]
 pub struct ApiDoc;

@@ -74,7 +74,7 @@ impl AppState {
             public_url: Arc::from("http://127.0.0.1:8080"),
             booking: Arc::new(booking::BookingService::new(
                 backend.events.clone(),
-                backend.derived_key.for_purpose("booking"),
+                backend.derived_key,
                 booking::BookingPolicy::default(),
             )),
             backend,
@@ -94,7 +94,7 @@ impl AppState {
     pub fn with_booking_policy(mut self, policy: booking::BookingPolicy) -> Self {
         self.booking = Arc::new(booking::BookingService::new(
             self.backend.events.clone(),
-            self.backend.derived_key.for_purpose("booking"),
+            self.backend.derived_key,
             policy,
         ));
         self

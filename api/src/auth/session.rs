@@ -13,10 +13,7 @@
 //! `login-failed` after the same amount of hashing work. Logs name account ids, never usernames,
 //! passwords or tokens.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -126,23 +123,6 @@ fn cookie_header(state: &AppState, value: &str, max_age_secs: i64) -> HeaderValu
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// The peer's IP address, from the connection (absent in tests that call the router directly).
-#[derive(Debug, Clone, Copy)]
-pub struct PeerIp(pub Option<std::net::IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
-}
-
 /// A login. `Debug` never shows the password.
 #[derive(Clone, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -245,10 +225,9 @@ fn username_key(typed: &str) -> String {
 )]
 pub async fn login(
     State(state): State<AppState>,
-    PeerIp(peer): PeerIp,
+    crate::extract::ClientAddr(peer_key): crate::extract::ClientAddr,
     Json(request): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let peer_key = peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let limited = |r: crate::rate_limit::RetryAfter| ApiError::TooManyRequests {
         retry_after_secs: r.seconds(),
     };

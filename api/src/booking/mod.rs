@@ -120,26 +120,18 @@ pub fn reference(case_id: CaseId) -> String {
 impl BookingService {
     pub fn new(
         events: std::sync::Arc<dyn EventStore>,
-        key: [u8; 32],
+        key: crate::backend::DerivedKey,
         policy: BookingPolicy,
     ) -> Self {
-        let derive = |label: &[u8]| -> [u8; 32] {
-            use sha2::{Digest, Sha256};
-            Sha256::new()
-                .chain_update(key)
-                .chain_update(label)
-                .finalize()
-                .into()
-        };
         Self {
             repo: Repository::new(events.clone()),
             schedules: Schedules::new(events.clone()),
-            pow: ProofOfWork::new(derive(b"proof-of-work"), policy.pow_bits),
+            pow: ProofOfWork::new(key.for_purpose("booking/proof-of-work"), policy.pow_bits),
             per_client: RateLimiter::new(policy.per_client_per_hour, StdDuration::from_secs(3600)),
             per_email: RateLimiter::new(policy.per_email_per_day, StdDuration::from_secs(86_400)),
             open_bookings: OpenBookings::new(
                 events,
-                derive(b"open-bookings"),
+                key.for_purpose("booking/open-bookings"),
                 policy.max_open_per_email,
             ),
             policy,

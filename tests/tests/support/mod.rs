@@ -147,6 +147,7 @@ impl App {
         let response = self
             .client
             .post(format!("{}/api/v1/session", self.url))
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
             .json(&serde_json::json!({ "username": username, "password": password }))
             .send()
             .await

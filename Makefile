@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium pg-up bench demo clean-data
+.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium pg-up bench bench-http demo clean-data
 
 # The pages' npm packages (KERN-UX) come first; without npm the service still starts, unstyled.
 run:
@@ -56,7 +56,13 @@ pg-up:
 	@scripts/pg-up.sh
 
 bench:
-	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked
+	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked --bench store
+	$(MAKE) bench-http
+
+# The real binary (release build) under 64 concurrent HTTP clients, on PostgreSQL and SQLite.
+bench-http:
+	$(CARGO) build --release --locked -p api --bin buergeramt
+	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked --bench http
 
 demo:
 	$(CARGO) run --quiet -p api --bin buergeramt -- demo

@@ -113,11 +113,11 @@ export async function signIn(page, url, username = 'auditor', password = 'demo-a
   if (response.status() !== 200) throw new Error(`sign-in as ${username}: HTTP ${response.status()}`);
 }
 
-/** Opens the start page and waits until the queues of the chosen day are drawn. */
-export async function openStartPage(browser, url, viewport = DESKTOP) {
+/** Opens the staff overview of all offices and waits until the queues of the chosen day are drawn. */
+export async function openOverview(browser, url, viewport = DESKTOP) {
   const page = await openPage(browser, viewport);
   await signIn(page, url);
-  await page.goto(url);
+  await page.goto(new URL('/uebersicht.html', url).toString());
   await page.waitForSelector('body[data-loaded-day]');
   await page.evaluate(() => document.fonts.ready);
   return page;

@@ -70,7 +70,7 @@ mod tests {
     async fn the_start_page_and_its_module_are_served_with_a_charset_and_nosniff() {
         for (path, content_type) in [
             ("/", "text/html; charset=utf-8"),
-            ("/queue.js", "text/javascript; charset=utf-8"),
+            ("/landing.js", "text/javascript; charset=utf-8"),
             ("/site.css", "text/css; charset=utf-8"),
         ] {
             let response = get(path).await;

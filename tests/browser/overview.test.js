@@ -1,4 +1,4 @@
-// The start page in a real browser: today's demo queue, WCAG 2.1 AA by axe-core (with negative
+// The staff overview of all offices (/uebersicht.html) in a real browser: today's demo queue, WCAG 2.1 AA by axe-core (with negative
 // controls), keyboard-only use, and the screenshots (target/screenshots, or docs/screenshots via
 // `make screenshots`).
 
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  DESKTOP, PHONE, ROOT, axeViolations, describeViolations, launchBrowser, openStartPage, startServer,
+  DESKTOP, PHONE, ROOT, axeViolations, describeViolations, launchBrowser, openOverview, startServer,
 } from './harness.js';
 
 const OFFICES = ['potsdam-mitte', 'potsdam-babelsberg'];
@@ -30,8 +30,8 @@ async function switchToEnglish(page) {
   await page.waitForFunction(() => document.documentElement.lang === 'en');
 }
 
-test('the start page shows today\'s demo queue of both offices', { timeout: 60_000 }, async () => {
-  const page = await openStartPage(browser, server.url);
+test('the overview shows today\'s demo queue of both offices', { timeout: 60_000 }, async () => {
+  const page = await openOverview(browser, server.url);
   const day = await page.inputValue('#day');
   const expectedDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date());
   assert.equal(day, expectedDay, 'the date field starts at today in Potsdam');
@@ -64,7 +64,9 @@ test('the start page shows today\'s demo queue of both offices', { timeout: 60_0
 test('pages and KERN-UX files are served with their content types and nosniff; unknown API paths stay API 404s', { timeout: 30_000 }, async () => {
   const expectations = [
     ['', 'text/html; charset=utf-8'],
-    ['queue.js', 'text/javascript; charset=utf-8'],
+    ['landing.js', 'text/javascript; charset=utf-8'],
+    ['uebersicht.html', 'text/html; charset=utf-8'],
+    ['uebersicht.js', 'text/javascript; charset=utf-8'],
     ['site.css', 'text/css; charset=utf-8'],
     ['node_modules/@kern-ux/native/dist/kern.min.css', 'text/css; charset=utf-8'],
     ['node_modules/@kern-ux/native/dist/fonts/fira-sans/FiraSans-Regular.woff2', 'font/woff2'],
@@ -83,7 +85,7 @@ test('pages and KERN-UX files are served with their content types and nosniff; u
 
 test('axe-core reports no WCAG 2.1 AA violations in German and English, on desktop and on a 360×740 phone, and catches injected ones', { timeout: 120_000 }, async () => {
   for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    const page = await openStartPage(browser, server.url, viewport);
+    const page = await openOverview(browser, server.url, viewport);
     const german = await axeViolations(page);
     assert.deepEqual(german, [], `German, ${name}:\n${describeViolations(german)}`);
 
@@ -108,7 +110,7 @@ test('axe-core reports no WCAG 2.1 AA violations in German and English, on deskt
 });
 
 test('everything is reachable and operable by keyboard alone', { timeout: 60_000 }, async () => {
-  const page = await openStartPage(browser, server.url);
+  const page = await openOverview(browser, server.url);
   const focused = () => page.evaluate(() => {
     const el = document.activeElement;
     return el.dataset.lang ? `lang-${el.dataset.lang}` : el.id || el.getAttribute('href') || el.getAttribute('aria-label') || el.tagName;
@@ -159,12 +161,12 @@ test('everything is reachable and operable by keyboard alone', { timeout: 60_000
 
 // Screenshots go to target/screenshots, so a test run leaves the work tree clean;
 // `make screenshots` writes them to docs/screenshots for the README.
-test('screenshots of the start page on desktop and phone are written and the page never scrolls sideways', { timeout: 60_000 }, async () => {
+test('screenshots of the overview on desktop and phone are written and the page never scrolls sideways', { timeout: 60_000 }, async () => {
   const dir = process.env.BUERGERAMT_SCREENSHOT_DIR ?? join(ROOT, 'target/screenshots');
   mkdirSync(dir, { recursive: true });
   for (const [name, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    const page = await openStartPage(browser, server.url, viewport);
-    const path = join(dir, `start-page-${name}.png`);
+    const page = await openOverview(browser, server.url, viewport);
+    const path = join(dir, `overview-${name}.png`);
     await page.screenshot({ path, fullPage: true });
     assert.ok(statSync(path).size > 10_000, `${path} has content`);
     // Nothing but the table regions may scroll sideways at this width.

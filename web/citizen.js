@@ -11,12 +11,12 @@ export function storedLanguage() {
 
 /**
  * Wires the language buttons ([data-lang]) and every [data-i18n] text to `texts[lang]`;
- * calls `redraw(t)` after each switch so the page can redraw what it built itself.
+ * calls `redraw(t)` after each later switch so the page can redraw what it built itself.
  * Returns `{ t(), lang() }`.
  */
 export function setupLanguage(texts, redraw) {
   let language = storedLanguage();
-  const apply = (next) => {
+  const apply = (next, initial = false) => {
     language = next;
     localStorage.setItem(STORAGE_KEY, next);
     const t = texts[next];
@@ -32,12 +32,12 @@ export function setupLanguage(texts, redraw) {
       button.classList.toggle('kern-btn--primary', chosen);
       button.classList.toggle('kern-btn--secondary', !chosen);
     }
-    redraw(t);
+    if (!initial) redraw(t);
   };
   for (const button of document.querySelectorAll('[data-lang]')) {
     button.addEventListener('click', () => apply(button.dataset.lang));
   }
-  apply(language);
+  apply(language, true);
   return { t: () => texts[language], lang: () => language };
 }
 

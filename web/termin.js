@@ -428,6 +428,7 @@ form.addEventListener('submit', async (event) => {
     if (result.ok) {
       confirmation = result.data;
       drawConfirmation();
+      document.getElementById('done-heading').focus();
       return;
     }
     // Any problem answer means the request was decided; a new attempt is a new request.

@@ -55,8 +55,13 @@ async function openPage(path, viewport = DESKTOP, lang = 'de') {
   await context.addInitScript((l) => localStorage.setItem('buergeramt.lang', l), lang);
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
   await page.goto(new URL(path, server.url).toString());
-  await page.waitForSelector('body[data-ready]');
+  await page.waitForSelector('body[data-ready]').catch((error) => {
+    throw new Error(`${path} never got ready: ${error.message}\npage errors: ${errors.join('\n')}`);
+  });
   await page.evaluate(() => document.fonts.ready);
   return page;
 }
@@ -123,7 +128,7 @@ test('a citizen finds a service by typing and is told why a passport needs a vis
 });
 
 test('a citizen books a video appointment, gets the mail, checks the devices, checks in and waits', { timeout: 180_000 }, async () => {
-  const email = 'erika.mustermann@example.org';
+  const email = 'erika.test-booking@example.org';
   const page = await openPage('termin.html');
   await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
   assert.match(await page.textContent('[data-triage="video"]'), /per Video/);

@@ -29,8 +29,8 @@ export function nextWeekday(from = new Date()) {
 }
 
 /**
- * Starts `buergeramt serve --demo` with mail going to `smtpUrl`, proof of work at `powBits`, no
- * booking lead time and the server clock starting at `${day} 07:30:00 UTC`.
+ * Starts `buergeramt serve --demo` with mail going to `smtpUrl`, proof of work at `powBits`, one
+ * minute of booking lead time and the server clock starting at `${day} 07:30:00 UTC`.
  * Resolves with `{ url, day, stop() }`.
  */
 export async function startCitizenServer({ smtpUrl, powBits = 8, day = nextWeekday() }) {
@@ -45,7 +45,7 @@ export async function startCitizenServer({ smtpUrl, powBits = 8, day = nextWeekd
     BUERGERAMT_DATA_DIR: dataDir,
     BUERGERAMT_SMTP_URL: smtpUrl,
     BUERGERAMT_BOOKING_POW_BITS: String(powBits),
-    BUERGERAMT_BOOKING_LEAD_MINUTES: '0',
+    BUERGERAMT_BOOKING_LEAD_MINUTES: '1',
     BUERGERAMT_NOTIFY_POLL_MS: '200',
     RUST_LOG: 'warn',
     LD_PRELOAD: FAKETIME_LIB,

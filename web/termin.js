@@ -278,7 +278,15 @@ function update() {
   if (video && picker?.service !== selected.key) {
     const container = document.getElementById('slot-picker');
     picker = createSlotPicker(container, {
-      idPrefix: 'book', service: selected.key, offices, lang: language.lang, onChange: () => clearFieldError('slot'),
+      idPrefix: 'book',
+      service: selected.key,
+      offices,
+      lang: language.lang,
+      onChange: (choice) => {
+        if (!choice) return;
+        formErrors.querySelector('a[href="#book-office"]')?.closest('li')?.remove();
+        clearFieldError('slot');
+      },
     });
     picker.service = selected.key;
   }
@@ -484,6 +492,20 @@ function redraw() {
 }
 
 searchInput.addEventListener('input', drawList);
+
+// A field the citizen corrects loses its error at once, and its line in the summary with it.
+const stillWrong = {
+  name: () => !document.getElementById('name').value.trim(),
+  email: () => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(document.getElementById('email').value.trim()),
+  consent: () => !document.getElementById('consent').checked,
+};
+for (const [field, wrong] of Object.entries(stillWrong)) {
+  document.getElementById(field).addEventListener(field === 'consent' ? 'change' : 'input', () => {
+    if (!document.getElementById(`${field}-error`) || wrong()) return;
+    formErrors.querySelector(`a[href="#${field}"]`)?.closest('li')?.remove();
+    clearFieldError(field);
+  });
+}
 
 async function start() {
   drawList();

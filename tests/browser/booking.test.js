@@ -149,6 +149,8 @@ test('a citizen books a video appointment, gets the mail, checks the devices, ch
   await page.fill('#email', email);
   await page.fill('#phone', '+49 331 1234567');
   await page.check('#consent');
+  assert.equal(await page.locator('#form-errors [role="alert"]').count(), 0, 'corrected fields lose their errors');
+  assert.equal(await page.getAttribute('#name', 'aria-invalid'), null);
   await page.screenshot({ path: join(SHOTS, 'termin.png'), fullPage: true });
   await assertAccessible(page, 'filled form');
   await page.click('#submit');

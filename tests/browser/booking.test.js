@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 
 import { CHROMIUM, DESKTOP, ROOT, axeViolations, describeViolations } from './harness.js';
 import {
-  PHONE_375, bookByApi, fitsWidth, linksFromMail, startCitizenServer, tabUntil,
+  PHONE_375, bookByApi, fitsWidth, linksFromMail, solve, startCitizenServer, tabUntil,
 } from './support/citizen.mjs';
 import { startSmtpSink } from './support/smtp.mjs';
 
@@ -280,6 +280,59 @@ test('the cancel link from the mail opens a one-button confirmation; only the bu
   await bad.context().close();
 });
 
+test('a refused booking shows the problem as an alert and keeps what was typed', { timeout: 120_000 }, async () => {
+  // Three open bookings are the most one address may hold; the page then books a fourth.
+  const email = 'limit@example.org';
+  for (let i = 0; i < 3; i += 1) await bookByApi(server.url, { service: VIDEO_SERVICE, email });
+  const page = await openPage('termin.html');
+  await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
+  await pickFirstSlot(page);
+  await page.fill('#name', 'Lena Limit');
+  await page.fill('#email', email);
+  await page.check('#consent');
+  await page.click('#submit');
+  const alert = page.locator('#submit-errors [role="alert"]');
+  await alert.waitFor({ timeout: 60_000 });
+  assert.match(await alert.getAttribute('data-problem-type'), /\/open-booking-limit$/);
+  assert.ok((await alert.textContent()).length > 30, 'the title and detail are shown');
+  assert.equal(await page.evaluate(() => document.activeElement.closest('[role="alert"]') !== null), true, 'focus moves to the alert');
+  assert.equal(await page.inputValue('#name'), 'Lena Limit', 'the input is kept');
+  assert.equal(await page.inputValue('#email'), email);
+  assert.equal(await page.isChecked('#consent'), true);
+  assert.equal(await page.getAttribute('body', 'data-booked'), null);
+  await assertAccessible(page, 'refused booking');
+  await page.context().close();
+});
+
+test('the proof of work runs in a Web Worker, reports progress and finds the nonce the server\'s solver finds', { timeout: 60_000 }, async () => {
+  // A challenge whose first solution lies beyond the first batches, so progress must be reported.
+  const bits = 12;
+  let challenge;
+  let expected;
+  for (let i = 0; ; i += 1) {
+    challenge = `browser-test-${i}`;
+    expected = solve(challenge, bits);
+    if (Number(expected) >= 2048) break;
+  }
+  const page = await openPage('termin.html');
+  const result = await page.evaluate(([c, b]) => new Promise((resolve) => {
+    const worker = new Worker('/pow-worker.js');
+    let progress = 0;
+    worker.onmessage = ({ data }) => {
+      if (data.nonce === undefined) {
+        progress += 1;
+        return;
+      }
+      worker.terminate();
+      resolve({ nonce: data.nonce, progress });
+    };
+    worker.postMessage({ challenge: c, bits: b });
+  }), [challenge, bits]);
+  assert.equal(result.nonce, expected, 'the same first nonce as api/src/booking/pow.rs solve()');
+  assert.ok(result.progress >= 3, `progress was reported (${result.progress} times)`);
+  await page.context().close();
+});
+
 test('a citizen books with the keyboard alone', { timeout: 120_000 }, async () => {
   const page = await openPage('termin.html');
   // The skip link comes first and leads to the content.
@@ -316,6 +369,16 @@ test('a citizen books with the keyboard alone', { timeout: 120_000 }, async () =
 test('both pages fit a 375 px phone without sideways scrolling and pass axe there', { timeout: 120_000 }, async () => {
   const page = await openPage('termin.html', PHONE_375);
   assert.ok(await fitsWidth(page), 'the start of the booking page fits');
+  // Negative control: something too wide is caught.
+  await page.evaluate(() => {
+    const wide = document.createElement('div');
+    wide.id = 'too-wide';
+    wide.style.width = '500px';
+    wide.style.height = '1px';
+    document.querySelector('main').append(wide);
+  });
+  assert.equal(await fitsWidth(page), false, 'a 500 px element on a 375 px screen is caught');
+  await page.evaluate(() => document.getElementById('too-wide').remove());
   await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
   await pickFirstSlot(page);
   assert.ok(await fitsWidth(page), 'the slot picker and form fit');

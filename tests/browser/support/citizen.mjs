@@ -17,7 +17,8 @@ import { join } from 'node:path';
 
 import { BINARY } from '../harness.js';
 
-export const FAKETIME_LIB = process.env.FAKETIME_LIB ?? '/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1';
+const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch] ?? `${process.arch}-linux-gnu`;
+export const FAKETIME_LIB = process.env.FAKETIME_LIB ?? `/usr/lib/${MULTIARCH}/faketime/libfaketimeMT.so.1`;
 export const PHONE_375 = { width: 375, height: 740 };
 const STARTUP_TIMEOUT_MS = 30_000;
 

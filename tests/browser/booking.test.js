@@ -333,29 +333,55 @@ test('the proof of work runs in a Web Worker, reports progress and finds the non
   await page.context().close();
 });
 
+/** True when the focused element looks different from the same element unfocused. */
+function focusIsVisible(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const look = () => {
+      const s = getComputedStyle(el);
+      return [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow, s.borderColor, s.backgroundColor].join(' ');
+    };
+    const focused = look();
+    el.blur();
+    const plain = look();
+    el.focus();
+    return focused !== plain;
+  });
+}
+
 test('a citizen books with the keyboard alone', { timeout: 120_000 }, async () => {
   const page = await openPage('termin.html');
+  const stops = [];
   // The skip link comes first and leads to the content.
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('href')), '#main');
   await tabUntil(page, (el) => el.id === 'service-search');
   await page.keyboard.type('Meldebesch');
   await tabUntil(page, (el) => el.service === VIDEO_SERVICE);
+  stops.push(['service button', await focusIsVisible(page)]);
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-triage="video"]');
   await page.waitForSelector('input[name="book-slot"]');
   // Into the slot group: Tab lands on the first time, the arrow key moves to the next one.
   await tabUntil(page, (el) => el.name === 'book-slot');
   await page.keyboard.press('ArrowRight');
+  stops.push(['time', await focusIsVisible(page)]);
   const chosen = await page.evaluate(() => document.querySelector('input[name="book-slot"]:checked')?.value);
   assert.ok(chosen, 'an arrow key chooses a time');
   await tabUntil(page, (el) => el.id === 'name');
+  stops.push(['name', await focusIsVisible(page)]);
   await page.keyboard.type('Kim Tastatur');
   await page.keyboard.press('Tab');
   await page.keyboard.type('kim.tastatur@example.org');
   await tabUntil(page, (el) => el.id === 'consent');
   await page.keyboard.press('Space');
   await tabUntil(page, (el) => el.id === 'submit');
+  stops.push(['submit', await focusIsVisible(page)]);
+  assert.ok(stops.every(([, visible]) => visible), `focus is visible at every stop: ${JSON.stringify(stops)}`);
+  // Negative control: with the focus styles removed, the same check fails.
+  await page.addStyleTag({ content: '*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }' });
+  assert.equal(await focusIsVisible(page), false, 'an invisible focus is caught');
+  await page.evaluate(() => document.querySelector('style:last-of-type').remove());
   await page.keyboard.press('Enter');
   await page.waitForSelector('body[data-booked]', { timeout: 60_000 });
   await tabUntil(page, (el) => el.id === 'open-mine');

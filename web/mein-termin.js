@@ -482,4 +482,7 @@ async function start() {
   document.body.dataset.ready = 'true';
 }
 
+// Camera and microphone are released when the citizen leaves the page.
+window.addEventListener('pagehide', () => device?.stop());
+
 start();

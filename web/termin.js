@@ -198,7 +198,7 @@ function drawList() {
     const badge = element('span', `kern-badge kern-badge--${s.channel === 'video' ? 'success' : 'info'} service-choice__badge`);
     badge.append(element('span', 'kern-label', t().channelBadge[s.channel] ?? s.channel));
     choose.append(badge);
-    choose.addEventListener('click', () => choose_(s));
+    choose.addEventListener('click', () => chooseService(s));
     item.append(choose);
     list.append(item);
   }
@@ -293,7 +293,7 @@ function update() {
   if (!video) picker = null;
 }
 
-function choose_(s) {
+function chooseService(s) {
   selected = s;
   update();
   document.getElementById('triage-heading').focus();
@@ -461,11 +461,11 @@ function drawConfirmation() {
   const c = confirmation;
   for (const section of document.querySelectorAll('.citizen-step')) section.hidden = section !== doneSection;
   const box = document.getElementById('confirmation');
-  const list_ = element('dl', 'kern-description-list');
+  const details = element('dl', 'kern-description-list');
   const row = (key, value) => {
     const item = element('div', 'kern-description-list-item');
     item.append(element('dt', 'kern-description-list-item__key', key), element('dd', 'kern-description-list-item__value', value));
-    list_.append(item);
+    details.append(item);
   };
   const s = services.find((x) => x.key === c.service);
   row(t().reference, c.reference);
@@ -478,7 +478,7 @@ function drawConfirmation() {
   // The link carries the token in its fragment: never sent to the server.
   open.href = new URL(c.appointment_link, location.href).pathname + new URL(c.appointment_link, location.href).hash;
   open.append(element('span', 'kern-label', t().openMine));
-  box.replaceChildren(list_, mail, element('p', 'kern-body', t().mineHint), open);
+  box.replaceChildren(details, mail, element('p', 'kern-body', t().mineHint), open);
   document.body.dataset.booked = c.reference;
 }
 

@@ -265,9 +265,9 @@ test('the cancel link from the mail opens a one-button confirmation; only the bu
   await page.click('#cancel-yes');
   await page.waitForSelector('#cancelled');
   assert.match(await page.textContent('#cancelled'), /cancelled/);
-  const after_ = await (await fetch(new URL('api/v1/my-case', server.url), { headers })).json();
-  assert.notEqual(after_.status, 'booked');
-  assert.equal(after_.appointment, null);
+  const afterCancel = await (await fetch(new URL('api/v1/my-case', server.url), { headers })).json();
+  assert.notEqual(afterCancel.status, 'booked');
+  assert.equal(afterCancel.appointment, null);
   assert.equal(await page.isVisible('#cancel'), false, 'nothing left to cancel');
   await assertAccessible(page, 'cancelled');
 

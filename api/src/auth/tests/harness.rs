@@ -90,7 +90,7 @@ async fn backend(kind: Kind) -> (Backend, Box<dyn Any + Send + Sync>) {
 
 /// A case at `office` whose citizen holds the returned capability token.
 async fn citizen_case(state: &AppState, n: u64, office: &str) -> (CaseId, CapabilityToken) {
-    let service = &state.catalogue.services()[0];
+    let service = &state.catalogue.seed().services()[0];
     let office = OfficeId::parse(office).unwrap();
     let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
     let (case_id, events) = domain::fixtures::case_history(n, service, &office, start).unwrap();

@@ -5,9 +5,9 @@
 //! [`problems`]; the OpenAPI 3.1 document is generated from the routes ([`routes::openapi`]) and
 //! served at `GET /api/v1/openapi.json`.
 
+pub mod admin;
 pub mod auth;
 pub mod backend;
-pub mod admin;
 pub mod booking;
 pub mod capability;
 pub mod catalogue_handle;

@@ -34,10 +34,7 @@ pub fn parse(hours: HoursJson) -> Result<WeeklyHours, ApiError> {
         }
         let mut list = Vec::with_capacity(intervals.len());
         for [start, end] in intervals {
-            list.push(OpeningInterval::new(
-                time(&start, name)?,
-                time(&end, name)?,
-            ));
+            list.push(OpeningInterval::new(time(&start, name)?, time(&end, name)?));
         }
         parsed.days.insert(day, list);
     }
@@ -52,7 +49,12 @@ pub fn render(hours: &WeeklyHours) -> HoursJson {
         .map(|(day, intervals)| {
             let pairs = intervals
                 .iter()
-                .map(|i| [i.start.format("%H:%M").to_string(), i.end.format("%H:%M").to_string()])
+                .map(|i| {
+                    [
+                        i.start.format("%H:%M").to_string(),
+                        i.end.format("%H:%M").to_string(),
+                    ]
+                })
                 .collect();
             (*day, pairs)
         })
@@ -104,7 +106,10 @@ mod tests {
         for time in ["8:00", "24:00", "08:60", "08:00:00", "0800 ", "ab:cd", ""] {
             let json: HoursJson =
                 serde_json::from_value(serde_json::json!({"mon": [[time, "12:00"]]})).unwrap();
-            assert!(matches!(parse(json), Err(ApiError::InvalidBody(_))), "{time}");
+            assert!(
+                matches!(parse(json), Err(ApiError::InvalidBody(_))),
+                "{time}"
+            );
         }
         assert!(serde_json::from_str::<HoursJson>(r#"{"monday":[]}"#).is_err());
         assert!(serde_json::from_str::<HoursJson>(r#"{"mon":[["08:00"]]}"#).is_err());

@@ -215,8 +215,8 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<AdminOfficeView>), ApiError> {
     require(&principal, Operation::ManageOffices, None, None)?;
     let request = body(request)?;
-    let office = OfficeId::parse(&request.id)
-        .map_err(|e| ApiError::InvalidBody(format!("id: {e}")))?;
+    let office =
+        OfficeId::parse(&request.id).map_err(|e| ApiError::InvalidBody(format!("id: {e}")))?;
     let command = OfficeCommand::Register {
         office: office.clone(),
         name: request.name,

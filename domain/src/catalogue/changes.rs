@@ -239,7 +239,8 @@ fn validate_channel(seed: &Service, channel: Channel) -> Result<Channel, ChangeE
     Ok(match channel {
         Channel::Video => Channel::Video,
         Channel::InPerson { reason } => Channel::InPerson {
-            reason: text("reason", &reason, MAX_REASON_CHARS).map_err(ChangeError::InvalidChannel)?,
+            reason: text("reason", &reason, MAX_REASON_CHARS)
+                .map_err(ChangeError::InvalidChannel)?,
         },
         Channel::OnlineElsewhere {
             portal,
@@ -251,7 +252,8 @@ fn validate_channel(seed: &Service, channel: Channel) -> Result<Channel, ChangeE
                 .map(|url| validate_url(&url))
                 .transpose()
                 .map_err(ChangeError::InvalidChannel)?,
-            reason: text("reason", &reason, MAX_REASON_CHARS).map_err(ChangeError::InvalidChannel)?,
+            reason: text("reason", &reason, MAX_REASON_CHARS)
+                .map_err(ChangeError::InvalidChannel)?,
         },
     })
 }
@@ -272,7 +274,9 @@ fn validate_url(url: &str) -> Result<String, String> {
     }
 }
 
-fn validate_documents(documents: Vec<RequiredDocument>) -> Result<Vec<RequiredDocument>, ChangeError> {
+fn validate_documents(
+    documents: Vec<RequiredDocument>,
+) -> Result<Vec<RequiredDocument>, ChangeError> {
     if documents.len() > MAX_DOCUMENTS {
         return Err(ChangeError::InvalidDocuments(format!(
             "at most {MAX_DOCUMENTS} documents"

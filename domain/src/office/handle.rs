@@ -175,7 +175,10 @@ fn profile(name: String, address: String) -> Result<(String, String), OfficeErro
 
 /// A trimmed reason; an empty one counts as none.
 fn closing_reason(reason: Option<String>) -> Result<Option<String>, OfficeError> {
-    let Some(reason) = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()) else {
+    let Some(reason) = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+    else {
         return Ok(None);
     };
     if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {

@@ -257,5 +257,8 @@ fn a_day_closed_event_stored_before_reasons_existed_still_decodes() {
     use crate::codec::{DomainEvent, PersonalInput};
     let old = br#"{"actor":{"kind":"system"},"at":"2026-11-20T09:00:00Z","date":"2026-11-24","office":"potsdam-mitte","type":"DayClosed"}"#;
     let decoded = OfficeEvent::decode("DayClosed", 1, old, PersonalInput::None).unwrap();
-    assert!(matches!(decoded, OfficeEvent::DayClosed { reason: None, .. }));
+    assert!(matches!(
+        decoded,
+        OfficeEvent::DayClosed { reason: None, .. }
+    ));
 }

@@ -53,6 +53,8 @@ pub enum Who {
 
 pub struct TestApp {
     pub app: Router,
+    /// The state behind `app` (its store, booking and catalogue).
+    pub state: AppState,
     pub clock: Arc<ManualClock>,
     /// Capability tokens for case A (office X) and case B (office Y).
     pub case_a: (CaseId, CapabilityToken),
@@ -147,7 +149,8 @@ pub async fn test_app(kind: Kind) -> TestApp {
     let case_a = citizen_case(&state, 1, OFFICE_X).await;
     let case_b = citizen_case(&state, 2, OFFICE_Y).await;
     TestApp {
-        app: crate::router(state),
+        app: crate::router(state.clone()),
+        state,
         clock,
         case_a,
         case_b,

@@ -344,9 +344,7 @@ fn catalogue_events_round_trip_through_the_codec_and_omit_unchanged_fields() {
     let event = changed(
         "meldebescheinigung",
         ServiceChange {
-            channel: Some(Channel::InPerson {
-                reason: "r".into(),
-            }),
+            channel: Some(Channel::InPerson { reason: "r".into() }),
             ..ServiceChange::default()
         },
     );

@@ -28,8 +28,7 @@ struct Folded {
 #[derive(Debug, Clone)]
 pub struct CatalogueHandle {
     seed: Arc<Catalogue>,
-    /// `None`: a fixed catalogue without changes (tests of other parts).
-    events: Option<Arc<dyn EventStore>>,
+    events: Arc<dyn EventStore>,
     folded: Arc<Mutex<Folded>>,
 }
 
@@ -43,20 +42,7 @@ impl CatalogueHandle {
                 effective: seed.clone(),
             })),
             seed,
-            events: Some(events),
-        }
-    }
-
-    /// A catalogue that never changes.
-    pub fn fixed(seed: Arc<Catalogue>) -> Self {
-        Self {
-            folded: Arc::new(Mutex::new(Folded {
-                version: 0,
-                changes: CatalogueChanges::default(),
-                effective: seed.clone(),
-            })),
-            seed,
-            events: None,
+            events,
         }
     }
 
@@ -73,12 +59,8 @@ impl CatalogueHandle {
     /// The effective catalogue and the catalogue stream's version it reflects.
     pub async fn current_with_version(&self) -> Result<(Arc<Catalogue>, u64), ApiError> {
         let version = self.lock().version;
-        let Some(events) = &self.events else {
-            let folded = self.lock();
-            return Ok((folded.effective.clone(), folded.version));
-        };
         let stream = StreamId::new(CATALOGUE_STREAM)?;
-        let recorded = events.read_stream(&stream, version).await?;
+        let recorded = self.events.read_stream(&stream, version).await?;
         let mut decoded = Vec::with_capacity(recorded.len());
         for event in &recorded {
             let change: CatalogueEvent = decode(event).map_err(|e| {

@@ -315,7 +315,10 @@ fn hostile_requests() -> Vec<(String, Vec<u8>, By)> {
         ("PUT", "/api/v1/admin/offices/%00/opening-hours"),
         ("PUT", "/api/v1/admin/offices/potsdam-mitte/seats"),
         ("POST", "/api/v1/admin/offices/potsdam-mitte/closed-days"),
-        ("DELETE", "/api/v1/admin/offices/potsdam-mitte/closed-days/%FF"),
+        (
+            "DELETE",
+            "/api/v1/admin/offices/potsdam-mitte/closed-days/%FF",
+        ),
         (
             "DELETE",
             "/api/v1/admin/offices/potsdam-mitte/closed-days/2026-12-24?expected_version=-1",
@@ -323,7 +326,12 @@ fn hostile_requests() -> Vec<(String, Vec<u8>, By)> {
         ("PATCH", "/api/v1/admin/services/%3Cscript%3E"),
         ("PATCH", "/api/v1/admin/services/personalausweis_antrag"),
     ] {
-        for body in [&b"{"[..], b"{\"seats\": -1}", b"[]", b"{\"channel\":{\"kind\":\"video\"}}"] {
+        for body in [
+            &b"{"[..],
+            b"{\"seats\": -1}",
+            b"[]",
+            b"{\"channel\":{\"kind\":\"video\"}}",
+        ] {
             let head = format!(
                 "{method} {target} HTTP/1.1\r\nHost: localhost\r\nIdempotency-Key: {}\r\nContent-Type: application/json\r\nContent-Length: {}",
                 uuid::Uuid::new_v4(),

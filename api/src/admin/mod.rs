@@ -2,9 +2,10 @@
 //! (`auth::Operation::ManageOffices`): every change is a command on an aggregate and lands as an
 //! event, so the history of every office and of the catalogue can be replayed and audited.
 //!
-//! - [`offices`]: `/api/v1/admin/offices[/{office}[/profile|/opening-hours|/seats|/closed-days]]`
-//!   over the office stream `office-{id}`.
-//! - [`catalogue`]: `PATCH /api/v1/admin/services/{service}` and
+//! - [`offices`] serves `/api/v1/admin/offices` and
+//!   `/api/v1/admin/offices/{office}[/profile|/opening-hours|/seats|/closed-days]` over the office
+//!   stream `office-{id}`; [`hours`] is the JSON shape of opening hours.
+//! - [`catalogue`] serves `PATCH /api/v1/admin/services/{service}` and
 //!   `GET /api/v1/admin/catalogue/changes` over the stream `catalogue`.
 //!
 //! Common shape: bodies may carry `expected_version` (the stream version the admin last saw; a

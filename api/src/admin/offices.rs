@@ -70,7 +70,8 @@ pub struct NewOffice {
     pub id: String,
     pub name: String,
     pub address: String,
-    #[schema(value_type = Object)]
+    /// Weekly hours, `HH:MM` pairs per weekday; a missing day is closed.
+    #[schema(value_type = Object, example = json!({"mon": [["08:00", "12:00"], ["13:00", "16:00"]], "thu": [["10:00", "18:00"]]}))]
     pub hours: HoursJson,
     /// 5 to 240.
     pub slot_minutes: u32,
@@ -91,7 +92,8 @@ pub struct ProfileChange {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoursChange {
-    #[schema(value_type = Object)]
+    /// Weekly hours, `HH:MM` pairs per weekday; a missing day is closed.
+    #[schema(value_type = Object, example = json!({"mon": [["08:00", "12:00"], ["13:00", "16:00"]], "thu": [["10:00", "18:00"]]}))]
     pub hours: HoursJson,
     pub slot_minutes: Option<u32>,
     pub expected_version: Option<u64>,

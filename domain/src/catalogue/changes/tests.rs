@@ -171,9 +171,8 @@ fn setting_a_video_service_to_in_person_takes_video_booking_away_with_the_reason
 
 #[test]
 fn an_admin_may_open_video_for_a_low_score_service_the_law_does_not_forbid() {
-    // `ausweis_verlustanzeige` is "partly" with a score of 3; `fuehrerschein_umtausch` too. A
-    // service without required appearance but a low score is not in the seed, so this checks the
-    // score no longer decides once an admin has chosen.
+    // The seed has no service with a low score whose law allows video, so one is made: once an
+    // admin has chosen video, the score no longer decides, the law still would.
     let mut low = seed("meldebescheinigung");
     low.remote_feasibility = crate::catalogue::Feasibility::try_from(2).unwrap();
     assert!(!low.video_allowed());

@@ -292,7 +292,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
     let notifier = crate::notify::Notifier::from_settings(
         &settings,
         &state.backend,
-        state.catalogue.clone(),
+        state.catalogue.seed().clone(),
         &state.public_url,
     )?;
     let state = state.with_notifier(notifier);

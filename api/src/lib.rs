@@ -5,10 +5,12 @@
 //! [`problems`]; the OpenAPI 3.1 document is generated from the routes ([`routes::openapi`]) and
 //! served at `GET /api/v1/openapi.json`.
 
+pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod booking;
 pub mod capability;
+pub mod catalogue_handle;
 pub mod citizen;
 pub mod cli;
 pub mod demo;
@@ -40,7 +42,8 @@ pub use readiness::Runners;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub backend: Backend,
-    pub catalogue: Arc<domain::catalogue::Catalogue>,
+    /// The live catalogue: the CSV seed with the admins' changes (see [`catalogue_handle`]).
+    pub catalogue: catalogue_handle::CatalogueHandle,
     /// The projection runners' states, for `GET /ready`.
     pub runners: Runners,
     pub limits: HttpLimits,
@@ -67,7 +70,7 @@ impl AppState {
         limits: HttpLimits,
     ) -> Self {
         Self {
-            catalogue,
+            catalogue: catalogue_handle::CatalogueHandle::new(catalogue, backend.events.clone()),
             runners: Runners::for_all_projections(),
             limits,
             web_dir: Arc::new(settings::DEFAULT_WEB_DIR.into()),

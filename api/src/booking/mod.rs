@@ -427,10 +427,14 @@ impl BookingService {
         else {
             return Ok(Vec::new());
         };
-        let setup = office.day_setup(date);
+        // A closed date (or a weekday the office no longer opens) has no free slots, even if
+        // its schedule day was opened before the change; booking refuses it the same way.
+        let Some(setup) = office.day_setup(date) else {
+            return Ok(Vec::new());
+        };
         let schedule = self
             .schedules
-            .current(&id, setup.as_ref(), now)
+            .current(&id, Some(&setup), now)
             .await
             .map_err(schedule_error)?;
         let earliest = now + Duration::minutes(i64::from(self.policy.lead_minutes));

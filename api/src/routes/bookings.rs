@@ -159,6 +159,8 @@ pub async fn book(
         .map_err(|e| ApiError::InvalidParameter(format!("service: {e}")))?;
     let service = state
         .catalogue
+        .current()
+        .await?
         .get(&key)
         .ok_or_else(|| ApiError::InvalidParameter("service: no such service".into()))?
         .clone();

@@ -1,10 +1,11 @@
 //! `GET /api/v1/services[/{service}]`: the service catalogue with its triage: whether a service
 //! can be booked by video, must be done in person (and the legal reason), or can be done fully
-//! online elsewhere (with the portal). The booking page shows the reason before any slot.
+//! online elsewhere (with the portal). The booking page shows the reason before any slot, and the
+//! required documents. The catalogue is the live one: admins' changes show without a restart.
 
 use axum::extract::State;
 use axum::Json;
-use domain::catalogue::{Channel, Service};
+use domain::catalogue::{Channel, RequiredDocument, Service};
 use domain::ServiceKey;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,6 +44,10 @@ pub struct ServiceView {
     pub duration_minutes: Option<Range>,
     /// The fee in cents, a range where it depends on age or variant; `null` if unknown.
     pub fee_cents: Option<Range>,
+    /// What to bring or upload, in German and English; empty until an admin sets it.
+    pub required_documents: Vec<RequiredDocument>,
+    /// False once an admin stopped offering the service (it is then not listed or bookable).
+    pub active: bool,
 }
 
 impl From<&Service> for ServiceView {
@@ -74,6 +79,8 @@ impl From<&Service> for ServiceView {
                 min: f.min.0,
                 max: f.max.0,
             }),
+            required_documents: service.required_documents.clone(),
+            active: service.active,
         }
     }
 }
@@ -82,10 +89,19 @@ impl From<&Service> for ServiceView {
     get,
     path = "/api/v1/services",
     tag = "booking",
-    responses((status = 200, description = "Every service with its channel, in catalogue order", body = Vec<ServiceView>))
+    responses((status = 200, description = "Every active service with its channel, in catalogue order", body = Vec<ServiceView>))
 )]
-pub async fn list_services(State(state): State<AppState>) -> Json<Vec<ServiceView>> {
-    Json(state.catalogue.iter().map(ServiceView::from).collect())
+pub async fn list_services(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ServiceView>>, ApiError> {
+    let catalogue = state.catalogue.current().await?;
+    Ok(Json(
+        catalogue
+            .iter()
+            .filter(|service| service.active)
+            .map(ServiceView::from)
+            .collect(),
+    ))
 }
 
 #[utoipa::path(
@@ -105,6 +121,7 @@ pub async fn get_service(
 ) -> Result<Json<ServiceView>, ApiError> {
     let key = ServiceKey::parse(service)
         .map_err(|e| ApiError::InvalidParameter(format!("service: {e}")))?;
-    let service = state.catalogue.get(&key).ok_or(ApiError::NotFound)?;
+    let catalogue = state.catalogue.current().await?;
+    let service = catalogue.get(&key).ok_or(ApiError::NotFound)?;
     Ok(Json(ServiceView::from(service)))
 }

@@ -6,7 +6,7 @@
 //! document.
 
 pub mod bookings;
-mod catalogue;
+pub(crate) mod catalogue;
 mod health;
 mod my_case;
 mod offices;
@@ -52,6 +52,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::auth::accounts::enable))
         .routes(routes!(crate::auth::accounts::change_role))
         .routes(routes!(crate::auth::accounts::change_password))
+        .routes(routes!(crate::admin::offices::register))
+        .routes(routes!(crate::admin::offices::get_office))
+        .routes(routes!(crate::admin::offices::change_profile))
+        .routes(routes!(crate::admin::offices::set_opening_hours))
+        .routes(routes!(crate::admin::offices::set_seats))
+        .routes(routes!(crate::admin::offices::close_day))
+        .routes(routes!(crate::admin::offices::reopen_day))
+        .routes(routes!(crate::admin::catalogue::change_service))
+        .routes(routes!(crate::admin::catalogue::history))
 }
 
 /// The OpenAPI 3.1 document of [`api`]. Every state-changing operation under `/api/` gets the

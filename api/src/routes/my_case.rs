@@ -61,7 +61,8 @@ async fn view(state: &AppState, citizen: &CitizenCase) -> Result<MyCase, ApiErro
     let facts = case
         .facts()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an opened case has no facts")))?;
-    let service = state.catalogue.get(&facts.service);
+    let catalogue = state.catalogue.current().await?;
+    let service = catalogue.get(&facts.service);
     let office_name = state
         .booking
         .office(&facts.office)

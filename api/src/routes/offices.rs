@@ -88,7 +88,8 @@ pub async fn free_slots(
         .map_err(|e| ApiError::InvalidParameter(format!("service: {e}")))?;
     let date = parse_day(&query.date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
-    let service = state.catalogue.get(&key).ok_or(ApiError::NotFound)?;
+    let catalogue = state.catalogue.current().await?;
+    let service = catalogue.get(&key).ok_or(ApiError::NotFound)?;
     if !service.video_allowed() {
         return Err(ApiError::NotBookable(crate::booking::not_bookable_reason(
             service,

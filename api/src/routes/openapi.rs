@@ -31,6 +31,7 @@ use crate::problems::Problem;
         (name = "citizen", description = "The citizen's own case, opened by the capability link"),
         (name = "session", description = "Staff sign-in and sign-out"),
         (name = "accounts", description = "Staff accounts (admins only)"),
+        (name = "admin", description = "Offices, opening hours, seats, closing days and the service catalogue, changed as events (admins only)"),
     )
 )]
 pub struct ApiDoc;

@@ -5,13 +5,24 @@
 //! parsed here into typed [`Service`]s. Parsing is strict: a malformed cell is an error naming the
 //! line and column rather than a silently wrong default, and an empty cell stays "unknown" instead
 //! of becoming zero, because the planner's report must not mistake a missing fee for a free service.
+//!
+//! The CSV is the seed; admins change services through events of the stream `catalogue`
+//! ([`changes`]), and the effective catalogue is the seed with those changes applied
+//! ([`Catalogue::with_changes`]).
 
+pub mod changes;
 mod channel;
 mod parse;
 mod service;
 
+pub use changes::{
+    CatalogueChanges, CatalogueCommand, CatalogueEvent, ChangeError, ServiceChange,
+    CATALOGUE_EVENT_SCHEMAS, CATALOGUE_STREAM,
+};
 pub use channel::{Channel, OnlinePortal, ONLINE_ELSEWHERE};
-pub use service::{BasisPoints, Feasibility, MinMax, PersonalAppearance, Service};
+pub use service::{
+    BasisPoints, Feasibility, MinMax, PersonalAppearance, RequiredDocument, Service,
+};
 
 use crate::ids::ServiceKey;
 
@@ -63,6 +74,17 @@ impl Catalogue {
     /// the CSV is reported as an error; a test keeps it loading.
     pub fn default_catalogue() -> Result<Catalogue, CatalogueError> {
         Catalogue::from_csv(DEFAULT_CSV)
+    }
+
+    /// This catalogue with the admins' changes applied on top (the effective catalogue).
+    pub fn with_changes(&self, changes: &CatalogueChanges) -> Catalogue {
+        Catalogue {
+            services: self
+                .services
+                .iter()
+                .map(|service| changes.effective(service))
+                .collect(),
+        }
     }
 
     /// The service with this key.

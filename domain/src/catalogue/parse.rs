@@ -85,6 +85,9 @@ impl Row {
             frequency_share: self.share()?,
             frequency_source: self.optional(10).map(str::to_owned),
             estimate_notes: self.optional(11).map(str::to_owned),
+            channel_override: None,
+            required_documents: Vec::new(),
+            active: true,
         })
     }
 

@@ -117,18 +117,57 @@ pub struct Service {
     pub frequency_share: Option<BasisPoints>,
     pub frequency_source: Option<String>,
     pub estimate_notes: Option<String>,
+    /// An admin's channel decision (see [`super::changes`]); `None` follows the triage rule.
+    #[serde(default)]
+    pub channel_override: Option<Channel>,
+    /// What the citizen must bring or upload; set by admins, empty in the CSV seed.
+    #[serde(default)]
+    pub required_documents: Vec<RequiredDocument>,
+    /// Inactive services are not offered (not listed, not bookable); existing cases keep them.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+/// A document a service needs, named in German and English.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RequiredDocument {
+    /// A stable identifier, `a-z`, `0-9` and `_`, e.g. `passport`.
+    #[schema(example = "passport")]
+    pub key: String,
+    #[schema(example = "Reisepass oder Personalausweis")]
+    pub de: String,
+    #[schema(example = "Passport or identity card")]
+    pub en: String,
 }
 
 impl Service {
     /// The channel the service is offered on; see [`Channel`] for the triage rule.
     pub fn channel(&self) -> Channel {
-        channel::triage(self)
+        match &self.channel_override {
+            Some(chosen) => chosen.clone(),
+            None => channel::triage(self),
+        }
     }
 
     /// True when the law allows doing this service by video: no required personal appearance and a
     /// feasibility of at least 3. This also holds for services that are fully online elsewhere,
     /// since citizens without an online ID still need a way that does not involve travelling.
+    ///
+    /// An admin's channel decision replaces the feasibility score (never the law: a service that
+    /// requires personal appearance cannot be set to video, see [`super::changes`]); an inactive
+    /// service is not offered at all.
     pub fn video_allowed(&self) -> bool {
-        self.personal_appearance != PersonalAppearance::Yes && self.remote_feasibility.get() >= 3
+        if !self.active || self.personal_appearance == PersonalAppearance::Yes {
+            return false;
+        }
+        match &self.channel_override {
+            Some(Channel::InPerson { .. }) => false,
+            Some(Channel::Video | Channel::OnlineElsewhere { .. }) => true,
+            None => self.remote_feasibility.get() >= 3,
+        }
     }
 }

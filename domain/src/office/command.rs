@@ -43,6 +43,8 @@ pub enum OfficeCommand {
     /// Closes one date (a holiday or a closing day).
     CloseDay {
         date: NaiveDate,
+        /// Why, e.g. "Staff training"; shown to admins.
+        reason: Option<String>,
         actor: Actor,
         at: DateTime<Utc>,
     },

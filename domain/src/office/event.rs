@@ -45,6 +45,9 @@ pub enum OfficeEvent {
     DayClosed {
         office: OfficeId,
         date: NaiveDate,
+        /// Added after the first version; older events have none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
         actor: Actor,
         at: DateTime<Utc>,
     },

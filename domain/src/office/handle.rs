@@ -9,6 +9,7 @@ const SLOT_MINUTES: std::ops::RangeInclusive<u32> = 5..=240;
 const MAX_SEATS: u32 = 500;
 const MAX_NAME_CHARS: usize = 120;
 const MAX_ADDRESS_CHARS: usize = 200;
+const MAX_REASON_CHARS: usize = 200;
 
 /// A broken rule of an office.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum OfficeError {
     AlreadyClosed,
     #[error("the day is not closed")]
     NotClosed,
+    #[error("the closing reason must be 1 to 200 characters without control characters")]
+    InvalidClosingReason,
 }
 
 impl Office {
@@ -119,13 +122,19 @@ impl Office {
                     at,
                 }
             }
-            OfficeCommand::CloseDay { date, actor, at } => {
+            OfficeCommand::CloseDay {
+                date,
+                reason,
+                actor,
+                at,
+            } => {
                 if self.closed_days.contains(&date) {
                     return Err(OfficeError::AlreadyClosed);
                 }
                 OfficeEvent::DayClosed {
                     office,
                     date,
+                    reason: closing_reason(reason)?,
                     actor,
                     at,
                 }
@@ -162,6 +171,20 @@ fn profile(name: String, address: String) -> Result<(String, String), OfficeErro
         return Err(OfficeError::InvalidAddress);
     }
     Ok((name, address))
+}
+
+/// A trimmed reason; an empty one counts as none.
+fn closing_reason(reason: Option<String>) -> Result<Option<String>, OfficeError> {
+    let Some(reason) = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+    else {
+        return Ok(None);
+    };
+    if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
+        return Err(OfficeError::InvalidClosingReason);
+    }
+    Ok(Some(reason))
 }
 
 fn validate_hours(mut hours: WeeklyHours) -> Result<WeeklyHours, OfficeError> {

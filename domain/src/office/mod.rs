@@ -102,6 +102,7 @@ pub struct Office {
     slot_minutes: u32,
     seats: u32,
     closed_days: BTreeSet<NaiveDate>,
+    closing_reasons: BTreeMap<NaiveDate, String>,
 }
 
 impl Office {
@@ -123,6 +124,11 @@ impl Office {
 
     pub fn closed_days(&self) -> &BTreeSet<NaiveDate> {
         &self.closed_days
+    }
+
+    /// Why a closed day is closed, where a reason was given.
+    pub fn closing_reason(&self, date: NaiveDate) -> Option<&str> {
+        self.closing_reasons.get(&date).map(String::as_str)
     }
 
     /// How `date` is set up for booking; `None` if the office is not registered, closed that
@@ -188,11 +194,15 @@ impl Aggregate for Office {
                 self.slot_minutes = *slot_minutes;
             }
             OfficeEvent::SeatsSet { seats, .. } => self.seats = *seats,
-            OfficeEvent::DayClosed { date, .. } => {
+            OfficeEvent::DayClosed { date, reason, .. } => {
                 self.closed_days.insert(*date);
+                if let Some(reason) = reason {
+                    self.closing_reasons.insert(*date, reason.clone());
+                }
             }
             OfficeEvent::DayReopened { date, .. } => {
                 self.closed_days.remove(date);
+                self.closing_reasons.remove(date);
             }
         }
     }

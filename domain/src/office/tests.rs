@@ -188,6 +188,7 @@ fn seats_change_and_remember_the_previous_number() {
 fn a_closed_date_opens_no_day_until_it_is_reopened() {
     let close = |date| OfficeCommand::CloseDay {
         date,
+        reason: None,
         actor: Actor::System,
         at: at(),
     };
@@ -199,6 +200,7 @@ fn a_closed_date_opens_no_day_until_it_is_reopened() {
     let closed = OfficeEvent::DayClosed {
         office: mitte(),
         date: date(24),
+        reason: None,
         actor: Actor::System,
         at: at(),
     };
@@ -229,4 +231,34 @@ fn office_events_round_trip_through_the_codec() {
     )
     .unwrap();
     assert_eq!(decoded, event);
+}
+
+#[test]
+fn a_closing_day_keeps_its_trimmed_reason_and_refuses_a_control_character() {
+    let close = |reason: &str| OfficeCommand::CloseDay {
+        date: date(24),
+        reason: Some(reason.into()),
+        actor: Actor::System,
+        at: at(),
+    };
+    let office = given::<Office>([registered()])
+        .when(close("  Staff training "))
+        .then_ok();
+    assert_eq!(office.closing_reason(date(24)), Some("Staff training"));
+    given::<Office>([registered()])
+        .when(close("a\u{1b}[31m"))
+        .then_error(|e| *e == OfficeError::InvalidClosingReason);
+    let office = given::<Office>([registered()]).when(close("  ")).then_ok();
+    assert_eq!(office.closing_reason(date(24)), None);
+}
+
+#[test]
+fn a_day_closed_event_stored_before_reasons_existed_still_decodes() {
+    use crate::codec::{DomainEvent, PersonalInput};
+    let old = br#"{"actor":{"kind":"system"},"at":"2026-11-20T09:00:00Z","date":"2026-11-24","office":"potsdam-mitte","type":"DayClosed"}"#;
+    let decoded = OfficeEvent::decode("DayClosed", 1, old, PersonalInput::None).unwrap();
+    assert!(matches!(
+        decoded,
+        OfficeEvent::DayClosed { reason: None, .. }
+    ));
 }

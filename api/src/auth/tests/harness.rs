@@ -53,6 +53,8 @@ pub enum Who {
 
 pub struct TestApp {
     pub app: Router,
+    /// The state behind `app` (its store, booking and catalogue).
+    pub state: AppState,
     pub clock: Arc<ManualClock>,
     /// Capability tokens for case A (office X) and case B (office Y).
     pub case_a: (CaseId, CapabilityToken),
@@ -90,7 +92,7 @@ async fn backend(kind: Kind) -> (Backend, Box<dyn Any + Send + Sync>) {
 
 /// A case at `office` whose citizen holds the returned capability token.
 async fn citizen_case(state: &AppState, n: u64, office: &str) -> (CaseId, CapabilityToken) {
-    let service = &state.catalogue.services()[0];
+    let service = &state.catalogue.seed().services()[0];
     let office = OfficeId::parse(office).unwrap();
     let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
     let (case_id, events) = domain::fixtures::case_history(n, service, &office, start).unwrap();
@@ -147,7 +149,8 @@ pub async fn test_app(kind: Kind) -> TestApp {
     let case_a = citizen_case(&state, 1, OFFICE_X).await;
     let case_b = citizen_case(&state, 2, OFFICE_Y).await;
     TestApp {
-        app: crate::router(state),
+        app: crate::router(state.clone()),
+        state,
         clock,
         case_a,
         case_b,

@@ -3,7 +3,7 @@
 //! authorisation table (exhaustively, with a negative control) and every route per principal,
 //! and a log canary.
 
-mod harness;
+pub(crate) mod harness;
 mod matrix;
 mod sessions;
 

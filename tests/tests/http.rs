@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use support::{Backend, TestStore};
 
 /// The problem types of the catalogue (`api/src/problems.rs`).
-const CATALOGUE: [&str; 29] = [
+const CATALOGUE: [&str; 30] = [
     "bad-request",
     "malformed-path",
     "malformed-query",
@@ -30,6 +30,7 @@ const CATALOGUE: [&str; 29] = [
     "payload-too-large",
     "conflict",
     "slot-taken",
+    "slots-available",
     "rule-violated",
     "not-bookable-by-video",
     "too-many-requests",

@@ -173,9 +173,7 @@ impl ApiError {
             ),
             ApiError::Conflict(reason) => (ProblemType::Conflict, Some(clip(reason))),
             ApiError::SlotTaken(reason) => (ProblemType::SlotTaken, Some(clip(reason))),
-            ApiError::SlotsAvailable(reason) => {
-                (ProblemType::SlotsAvailable, Some(clip(reason)))
-            }
+            ApiError::SlotsAvailable(reason) => (ProblemType::SlotsAvailable, Some(clip(reason))),
             ApiError::RuleViolated(reason) => (ProblemType::RuleViolated, Some(clip(reason))),
             ApiError::NotBookable(reason) => (ProblemType::NotBookable, Some(clip(reason))),
             ApiError::TooManyRequests { retry_after_secs } => (

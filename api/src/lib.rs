@@ -217,9 +217,7 @@ async fn serve_app(
         notify::system_clock(),
         PROJECTION_POLL,
     );
-    let guard = state
-        .runners
-        .start(booking::waitlist_follower::CONSUMER);
+    let guard = state.runners.start(booking::waitlist_follower::CONSUMER);
     let stopped = stop_rx.clone();
     runners.push(tokio::spawn(async move {
         follower.run_until(stopped).await;

@@ -15,8 +15,8 @@
 //! records, which is how a crash between the writes is completed on the next pass.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use domain::case::{Appointment, Case, CaseChannel, CaseCommand, CaseError, CaseStatus, Contact};
 use domain::case::LinkChannel;
+use domain::case::{Appointment, Case, CaseChannel, CaseCommand, CaseError, CaseStatus, Contact};
 use domain::catalogue::Service;
 use domain::office::Office;
 use domain::schedule::{ScheduleCommand, ScheduleError, ScheduleId};
@@ -227,7 +227,13 @@ impl BookingService {
 
     /// Takes an entry out of line; failures are logged (the next serving pass withdraws an
     /// entry whose case is not waiting).
-    async fn withdraw(&self, office: &OfficeId, date: NaiveDate, case_id: CaseId, now: DateTime<Utc>) {
+    async fn withdraw(
+        &self,
+        office: &OfficeId,
+        date: NaiveDate,
+        case_id: CaseId,
+        now: DateTime<Utc>,
+    ) {
         let result = match stream(office, date) {
             Ok(line) => self
                 .repo

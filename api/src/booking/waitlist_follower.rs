@@ -104,7 +104,12 @@ impl WaitlistFollower {
                 cursor
             }
         };
-        let batch = self.booking.repository().events().read_all(from, BATCH).await?;
+        let batch = self
+            .booking
+            .repository()
+            .events()
+            .read_all(from, BATCH)
+            .await?;
         let Some(last) = batch.last().map(|e| e.cursor) else {
             return Ok(0);
         };

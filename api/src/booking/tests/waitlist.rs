@@ -90,7 +90,11 @@ async fn a_cancelled_seat_goes_to_the_first_in_line(store: Store) {
 
     // While slots are free the line is closed, with a problem that says so.
     let (status, refused) = app.join("potsdam-mitte", date, "c@example.org").await;
-    assert_eq!((status, slug(&refused)), (409, "slots-available"), "{refused}");
+    assert_eq!(
+        (status, slug(&refused)),
+        (409, "slots-available"),
+        "{refused}"
+    );
 
     let (status, a) = app
         .book("potsdam-mitte", SERVICE, &at(date, 8, 0), "a@example.org")
@@ -181,7 +185,10 @@ async fn a_cancelled_seat_goes_to_the_first_in_line(store: Store) {
         .unwrap();
     assert!(line.pending().is_empty());
     assert_eq!(line.served().len(), 1);
-    assert_eq!(app.slots("potsdam-mitte", date).await, vec![at(date, 8, 10)]);
+    assert_eq!(
+        app.slots("potsdam-mitte", date).await,
+        vec![at(date, 8, 10)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,8 +233,14 @@ async fn hostile_waitlist_input_gets_a_problem_and_never_a_server_error() {
         with("office", json!("A B")),
         with("start", json!(at(date, 8, 0))),
         with("proof", json!({"challenge": "x", "nonce": "y"})),
-        with("contact", json!({"name": "E", "email": long, "language": "de"})),
-        with("contact", json!({"name": "E", "email": "e@example.org", "language": "xx"})),
+        with(
+            "contact",
+            json!({"name": "E", "email": long, "language": "de"}),
+        ),
+        with(
+            "contact",
+            json!({"name": "E", "email": "e@example.org", "language": "xx"}),
+        ),
         json!([]),
         json!(null),
     ];
@@ -244,10 +257,7 @@ async fn hostile_waitlist_input_gets_a_problem_and_never_a_server_error() {
         "/api/v1/offices/potsdam-mitte/waitlist/2026-11-25",
     ] {
         let (status, problem) = app.get(path, None).await;
-        assert!(
-            matches!(status, 400 | 401),
-            "{status} {problem} for {path}"
-        );
+        assert!(matches!(status, 400 | 401), "{status} {problem} for {path}");
     }
     let (status, problem) = app
         .get(
@@ -304,7 +314,8 @@ async fn full_day(store: Store, slots: u32) -> (Twin, Vec<CaseId>) {
                 NewBooking {
                     service: service(),
                     office: twin.office.clone(),
-                    start: twin.date.and_time(hm(8, 0)) + chrono::Duration::minutes(i64::from(i) * 10),
+                    start: twin.date.and_time(hm(8, 0))
+                        + chrono::Duration::minutes(i64::from(i) * 10),
                     contact: contact(&format!("holder{i}@example.org")),
                 },
                 Utc::now(),
@@ -439,35 +450,65 @@ impl Twin {
 
 /// Both processes decide on the same line before either writes: the first writes, the second's
 /// seat is refused by the schedule's version check and it decides again.
-async fn two_processes_that_decided_together_give_one_seat_once(store: Store, guard: SeatGuard) -> Result<usize, String> {
+async fn two_processes_that_decided_together_give_one_seat_once(
+    store: Store,
+    guard: SeatGuard,
+) -> Result<usize, String> {
     let (twin, holders) = full_day(store, 3).await;
     let waiting = twin.join(2).await;
-    twin.a.cancel(holders[1], domain::Actor::Citizen, Utc::now()).await.unwrap();
+    twin.a
+        .cancel(holders[1], domain::Actor::Citizen, Utc::now())
+        .await
+        .unwrap();
     let office = twin.a.office(&twin.office).await.unwrap().unwrap();
     let now = Utc::now();
-    let step_a = twin.a.decide_step(&office, &twin.office, twin.date, now).await.unwrap();
-    let step_b = twin.b.decide_step(&office, &twin.office, twin.date, now).await.unwrap();
+    let step_a = twin
+        .a
+        .decide_step(&office, &twin.office, twin.date, now)
+        .await
+        .unwrap();
+    let step_b = twin
+        .b
+        .decide_step(&office, &twin.office, twin.date, now)
+        .await
+        .unwrap();
     assert_eq!(step_a, step_b, "both decided on the same line");
-    twin.a.take_step(&office, &twin.office, twin.date, step_a, guard, now).await.unwrap();
-    twin.b.take_step(&office, &twin.office, twin.date, step_b, guard, now).await.unwrap();
+    assert!(
+        matches!(step_a, crate::booking::waitlist::Step::Serve { case_id, .. } if case_id == waiting[0]),
+        "{step_a:?}"
+    );
+    twin.a
+        .take_step(&office, &twin.office, twin.date, step_a, guard, now)
+        .await
+        .unwrap();
+    twin.b
+        .take_step(&office, &twin.office, twin.date, step_b, guard, now)
+        .await
+        .unwrap();
     twin.check(&waiting).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_that_decided_together_give_one_seat_once_on_sqlite() {
-    let served = two_processes_that_decided_together_give_one_seat_once(Store::Sqlite, SeatGuard::Checked).await;
+    let served =
+        two_processes_that_decided_together_give_one_seat_once(Store::Sqlite, SeatGuard::Checked)
+            .await;
     assert_eq!(served, Ok(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_that_decided_together_give_one_seat_once_on_postgres() {
-    let served = two_processes_that_decided_together_give_one_seat_once(Store::Postgres, SeatGuard::Checked).await;
+    let served =
+        two_processes_that_decided_together_give_one_seat_once(Store::Postgres, SeatGuard::Checked)
+            .await;
     assert_eq!(served, Ok(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_checker_catches_a_server_that_skips_the_version_guard() {
-    let verdict = two_processes_that_decided_together_give_one_seat_once(Store::Sqlite, SeatGuard::Unchecked).await;
+    let verdict =
+        two_processes_that_decided_together_give_one_seat_once(Store::Sqlite, SeatGuard::Unchecked)
+            .await;
     let error = verdict.expect_err("the unguarded server must be caught");
     assert!(error.contains("seat"), "{error}");
 }
@@ -477,7 +518,10 @@ async fn two_processes_serving_at_once_give_each_freed_seat_to_one_person_in_ord
     let (twin, holders) = full_day(store, 6).await;
     let waiting = twin.join(8).await;
     for holder in &holders[..4] {
-        twin.a.cancel(*holder, domain::Actor::Citizen, Utc::now()).await.unwrap();
+        twin.a
+            .cancel(*holder, domain::Actor::Citizen, Utc::now())
+            .await
+            .unwrap();
     }
     let now = Utc::now();
     let (a, b) = tokio::join!(
@@ -496,7 +540,8 @@ async fn two_processes_serving_at_once_give_each_freed_seat_to_one_person_in_ord
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_processes_serving_at_once_give_each_freed_seat_to_one_person_in_order_on_postgres() {
-    two_processes_serving_at_once_give_each_freed_seat_to_one_person_in_order(Store::Postgres).await;
+    two_processes_serving_at_once_give_each_freed_seat_to_one_person_in_order(Store::Postgres)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -519,13 +564,19 @@ async fn the_follower_resumes_from_its_checkpoint_after_a_restart() {
     let mut first = follower();
     while first.step().await.unwrap() > 0 {}
     let checkpoint = twin.backend.read_models.checkpoint(CONSUMER).await.unwrap();
-    twin.a.cancel(holders[0], domain::Actor::Citizen, Utc::now()).await.unwrap();
+    twin.a
+        .cancel(holders[0], domain::Actor::Citizen, Utc::now())
+        .await
+        .unwrap();
     while first.step().await.unwrap() > 0 {}
     assert!(twin.backend.read_models.checkpoint(CONSUMER).await.unwrap() > checkpoint);
     drop(first);
 
     // Down: a seat frees up while no follower runs.
-    twin.a.cancel(holders[2], domain::Actor::Citizen, Utc::now()).await.unwrap();
+    twin.a
+        .cancel(holders[2], domain::Actor::Citizen, Utc::now())
+        .await
+        .unwrap();
     let mut second = follower();
     while second.step().await.unwrap() > 0 {}
     assert_eq!(twin.check(&waiting).await, Ok(2));

@@ -212,7 +212,7 @@ impl BookingService {
         actor: Actor,
         now: DateTime<Utc>,
     ) -> Result<(), CommandError<CaseError>> {
-        let case_stream = StreamId::new(case_id.stream_name()).map_err(StoreError::from)?;
+        let case_stream = StreamId::new(case_id.stream_name())?;
         let executed = self
             .repo
             .execute::<Case>(&case_stream, CaseCommand::LeaveWaitlist { actor, at: now })

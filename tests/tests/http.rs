@@ -463,6 +463,7 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
         }
         let staff_only = [
             "/api/v1/offices/{office}/queue/{date}",
+            "/api/v1/offices/{office}/waitlist/{date}",
             "/api/v1/session",
             "/api/v1/accounts",
         ]

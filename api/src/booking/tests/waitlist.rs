@@ -582,3 +582,40 @@ async fn the_follower_resumes_from_its_checkpoint_after_a_restart() {
     assert_eq!(twin.check(&waiting).await, Ok(2));
     assert_eq!(second.step().await.unwrap(), 0, "nothing is read twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_place_in_line_counts_as_an_open_booking_of_the_address() {
+    let policy = BookingPolicy {
+        max_open_per_email: 1,
+        ..open_policy()
+    };
+    let app = spawn_app(Store::Sqlite, policy, Router::new()).await;
+    register_office(&app, "potsdam-mitte", hm(8, 0), hm(8, 10), 1).await;
+    let date = day_in(2);
+    let (status, _) = app
+        .book("potsdam-mitte", SERVICE, &at(date, 8, 0), "a@example.org")
+        .await;
+    assert_eq!(status, 201);
+    let (status, refused) = app.join("potsdam-mitte", date, "A@example.org ").await;
+    assert_eq!(
+        (status, slug(&refused)),
+        (422, "open-booking-limit"),
+        "{refused}"
+    );
+    let (status, joined) = app.join("potsdam-mitte", date, "c@example.org").await;
+    assert_eq!(status, 201, "{joined}");
+    let (status, refused) = app.join("potsdam-mitte", date, "c@example.org").await;
+    assert_eq!(
+        (status, slug(&refused)),
+        (422, "open-booking-limit"),
+        "{refused}"
+    );
+    // Having left the line, the address may wait again.
+    let token = joined["access_token"].as_str().unwrap();
+    let (status, _) = app
+        .post("/api/v1/my-case/cancel", Some(token), &json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, again) = app.join("potsdam-mitte", date, "c@example.org").await;
+    assert_eq!(status, 201, "{again}");
+}

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The slot was taken by someone else.
     #[error("slot taken: {0}")]
     SlotTaken(String),
+    /// The waitlist was asked for a day that still has free slots.
+    #[error("slots available: {0}")]
+    SlotsAvailable(String),
     /// A business rule refused the request; the text is the rule.
     #[error("{0}")]
     RuleViolated(String),
@@ -170,6 +173,7 @@ impl ApiError {
             ),
             ApiError::Conflict(reason) => (ProblemType::Conflict, Some(clip(reason))),
             ApiError::SlotTaken(reason) => (ProblemType::SlotTaken, Some(clip(reason))),
+            ApiError::SlotsAvailable(reason) => (ProblemType::SlotsAvailable, Some(clip(reason))),
             ApiError::RuleViolated(reason) => (ProblemType::RuleViolated, Some(clip(reason))),
             ApiError::NotBookable(reason) => (ProblemType::NotBookable, Some(clip(reason))),
             ApiError::TooManyRequests { retry_after_secs } => (

@@ -214,6 +214,18 @@ async fn serve_app(
     if let Some(notifier) = &state.notifier {
         runners.extend(notifier.spawn(&state.runners, &stop_rx));
     }
+    let follower = booking::waitlist_follower::WaitlistFollower::new(
+        state.booking.clone(),
+        state.backend.read_models.clone(),
+        notify::system_clock(),
+        PROJECTION_POLL,
+    );
+    let guard = state.runners.start(booking::waitlist_follower::CONSUMER);
+    let stopped = stop_rx.clone();
+    runners.push(tokio::spawn(async move {
+        follower.run_until(stopped).await;
+        guard.finish(true);
+    }));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -42,6 +42,9 @@ pub enum ProblemType {
     Conflict,
     /// 409: the chosen time was taken by someone else meanwhile; pick another free slot.
     SlotTaken,
+    /// 409: the waitlist is only for full days, and this day still has a free slot for the
+    /// service; book one of the free slots instead.
+    SlotsAvailable,
     /// 422: a business rule refused the request (e.g. an appointment in the past, a check-in on
     /// the wrong day); `detail` states the rule.
     RuleViolated,
@@ -92,7 +95,7 @@ pub enum ProblemType {
 
 impl ProblemType {
     /// Every problem type, for documentation and tests.
-    pub const ALL: [ProblemType; 29] = [
+    pub const ALL: [ProblemType; 30] = [
         ProblemType::BadRequest,
         ProblemType::MalformedPath,
         ProblemType::MalformedQuery,
@@ -105,6 +108,7 @@ impl ProblemType {
         ProblemType::PayloadTooLarge,
         ProblemType::Conflict,
         ProblemType::SlotTaken,
+        ProblemType::SlotsAvailable,
         ProblemType::RuleViolated,
         ProblemType::NotBookable,
         ProblemType::TooManyRequests,
@@ -139,6 +143,7 @@ impl ProblemType {
             ProblemType::PayloadTooLarge => "payload-too-large",
             ProblemType::Conflict => "conflict",
             ProblemType::SlotTaken => "slot-taken",
+            ProblemType::SlotsAvailable => "slots-available",
             ProblemType::RuleViolated => "rule-violated",
             ProblemType::NotBookable => "not-bookable-by-video",
             ProblemType::TooManyRequests => "too-many-requests",
@@ -170,7 +175,9 @@ impl ProblemType {
             ProblemType::NotFound | ProblemType::UnknownRoute => StatusCode::NOT_FOUND,
             ProblemType::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ProblemType::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ProblemType::Conflict | ProblemType::SlotTaken => StatusCode::CONFLICT,
+            ProblemType::Conflict | ProblemType::SlotTaken | ProblemType::SlotsAvailable => {
+                StatusCode::CONFLICT
+            }
             ProblemType::RuleViolated
             | ProblemType::NotBookable
             | ProblemType::OpenBookingLimit => StatusCode::UNPROCESSABLE_ENTITY,
@@ -204,6 +211,7 @@ impl ProblemType {
             ProblemType::PayloadTooLarge => "The body is too large",
             ProblemType::Conflict => "The resource changed meanwhile",
             ProblemType::SlotTaken => "The slot is no longer free",
+            ProblemType::SlotsAvailable => "The day still has free slots; book one",
             ProblemType::RuleViolated => "A rule does not allow this",
             ProblemType::NotBookable => "This service needs a visit in person",
             ProblemType::TooManyRequests => "Too many requests",

@@ -15,6 +15,7 @@
 //! - [`catalogue`]: the typed service catalogue and its channel triage.
 //! - [`case`], [`schedule`], [`video_session`]: the three aggregates of a citizen request;
 //!   [`office`]: an office's hours and seats, from which schedule days are opened.
+//! - [`waitlist`]: the line of citizens waiting for a seat of a full day to free up.
 //! - [`account`]: staff accounts (clerk, auditor, planner, admin) and their directory.
 
 pub mod account;
@@ -34,6 +35,7 @@ pub mod pii;
 pub mod schedule;
 pub mod upcast;
 pub mod video_session;
+pub mod waitlist;
 
 #[cfg(test)]
 pub(crate) mod testing;

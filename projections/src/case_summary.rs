@@ -254,7 +254,12 @@ fn evolve(current: Option<CaseSummary>, event: &CaseEvent) -> Option<CaseSummary
         E::FeeWaived { .. } => s.fee = FeeState::Waived,
         E::FeeRefunded { .. } => s.fee = FeeState::Refunded,
         E::ResultIssued { .. } => s.result_issued = true,
-        E::NoteAdded { .. } | E::AccessLinkIssued { .. } | E::NotificationSent { .. } => {}
+        // A waitlisted case stays `opened` here until a seat is booked for it.
+        E::NoteAdded { .. }
+        | E::AccessLinkIssued { .. }
+        | E::NotificationSent { .. }
+        | E::JoinedWaitlist { .. }
+        | E::LeftWaitlist { .. } => {}
         E::CaseClosed { outcome, .. } => {
             s.status = Status::Closed;
             s.outcome = Some(*outcome);

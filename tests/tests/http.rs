@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use support::{Backend, TestStore};
 
 /// The problem types of the catalogue (`api/src/problems.rs`).
-const CATALOGUE: [&str; 29] = [
+const CATALOGUE: [&str; 30] = [
     "bad-request",
     "malformed-path",
     "malformed-query",
@@ -30,6 +30,7 @@ const CATALOGUE: [&str; 29] = [
     "payload-too-large",
     "conflict",
     "slot-taken",
+    "slots-available",
     "rule-violated",
     "not-bookable-by-video",
     "too-many-requests",
@@ -509,6 +510,7 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
         }
         let staff_only = [
             "/api/v1/offices/{office}/queue/{date}",
+            "/api/v1/offices/{office}/waitlist/{date}",
             "/api/v1/session",
             "/api/v1/accounts",
         ]

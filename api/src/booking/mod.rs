@@ -9,12 +9,17 @@
 //! a booking whose case stream does not exist); a reconciler for that is future work.
 //! Cancelling records the citizen's decision in the case first and then frees the seat.
 //!
+//! The waitlist ([`waitlist`], served by [`waitlist_follower`]) gives a seat that frees up on a
+//! full day to the first citizen in line.
+//!
 //! Fair access: a proof of work per booking ([`pow`]), rate limits per client address and per
 //! e-mail address, and a cap on open bookings per e-mail address ([`open_bookings`]).
 
 pub mod open_bookings;
 pub mod pow;
 pub mod schedules;
+pub mod waitlist;
+pub mod waitlist_follower;
 
 use std::time::Duration as StdDuration;
 
@@ -376,7 +381,8 @@ impl BookingService {
         Ok(appointment)
     }
 
-    /// Cancels the appointment of a case (before check-in) and frees its seat.
+    /// Cancels the appointment of a case (before check-in) and frees its seat; a case on a
+    /// waitlist leaves the line instead.
     pub async fn cancel(
         &self,
         case_id: CaseId,
@@ -384,6 +390,21 @@ impl BookingService {
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
         let stream = StreamId::new(case_id.stream_name())?;
+        let status = self
+            .repo
+            .load::<Case>(&stream)
+            .await
+            .map_err(rule_error)?
+            .state
+            .status();
+        if status == domain::case::CaseStatus::Waitlisted {
+            match self.leave_waitlist(case_id, actor, now).await {
+                Ok(()) => return Ok(()),
+                // A seat was found meanwhile: cancel that appointment instead.
+                Err(CommandError::Rejected(CaseError::NotWaitlisted)) => {}
+                Err(error) => return Err(rule_error(error)),
+            }
+        }
         let executed = self
             .repo
             .execute::<Case>(&stream, CaseCommand::CancelAppointment { actor, at: now })

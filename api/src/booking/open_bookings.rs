@@ -102,6 +102,11 @@ impl OpenBookings {
         let case = self.repo.load::<Case>(&stream).await.map_err(rule_error)?;
         Ok(match case.state.status() {
             CaseStatus::New => now - reserved_at < IN_FLIGHT,
+            // Waiting in line counts until the day has passed.
+            CaseStatus::Waitlisted => case
+                .state
+                .waitlisted_for()
+                .is_some_and(|day| day >= crate::local_time::to_local(now).date()),
             CaseStatus::Booked | CaseStatus::Waiting | CaseStatus::OnHold => case
                 .state
                 .appointment()

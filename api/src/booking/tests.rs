@@ -97,6 +97,17 @@ fn hm(h: u32, m: u32) -> NaiveTime {
 
 /// Registers an office open every day from `open` to `close` with a 10-minute grid.
 async fn register_office(app: &App, id: &str, open: NaiveTime, close: NaiveTime, seats: u32) {
+    register_office_in(&app.state.backend.events, id, open, close, seats).await;
+}
+
+/// [`register_office`] on a store without an app.
+async fn register_office_in(
+    events: &Arc<dyn store::EventStore>,
+    id: &str,
+    open: NaiveTime,
+    close: NaiveTime,
+    seats: u32,
+) {
     let mut hours = WeeklyHours::default();
     for day in [
         DayOfWeek::Mon,
@@ -112,7 +123,7 @@ async fn register_office(app: &App, id: &str, open: NaiveTime, close: NaiveTime,
             .insert(day, vec![OpeningInterval::new(open, close)]);
     }
     let office = OfficeId::parse(id).unwrap();
-    Repository::new(app.state.backend.events.clone())
+    Repository::new(events.clone())
         .execute::<Office>(
             &StreamId::new(office.stream_name()).unwrap(),
             OfficeCommand::Register {
@@ -815,3 +826,5 @@ async fn ten_thousand_concurrent_bookings_fill_one_hundred_one_seat_slots_exactl
 async fn ten_thousand_concurrent_bookings_fill_one_hundred_one_seat_slots_exactly_on_postgres() {
     ten_thousand_concurrent_bookings_fill_one_hundred_one_seat_slots_exactly(Store::Postgres).await;
 }
+
+mod waitlist;

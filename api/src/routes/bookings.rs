@@ -118,6 +118,19 @@ pub struct BookingConfirmation {
     pub cancel_link: String,
 }
 
+/// The contact as given, trimmed; an empty phone number is none.
+pub(crate) fn contact_of(input: ContactInput) -> Contact {
+    Contact {
+        name: input.name.trim().to_owned(),
+        email: input.email.trim().to_owned(),
+        phone: input
+            .phone
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty()),
+        language: input.language,
+    }
+}
+
 /// Parses `YYYY-MM-DDTHH:MM` (seconds `:00` allowed), nothing else.
 pub fn parse_local_start(text: &str) -> Option<NaiveDateTime> {
     let trimmed = text
@@ -178,16 +191,7 @@ pub async fn book(
         .pow
         .verify(&request.proof.challenge, &request.proof.nonce, now)
         .map_err(|e| ApiError::ProofOfWork(e.to_string()))?;
-    let contact = Contact {
-        name: request.contact.name.trim().to_owned(),
-        email: request.contact.email.trim().to_owned(),
-        phone: request
-            .contact
-            .phone
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty()),
-        language: request.contact.language,
-    };
+    let contact = contact_of(request.contact);
     state.booking.check_rate(&client, &contact.email)?;
     let booked = state
         .booking

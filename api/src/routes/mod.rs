@@ -13,6 +13,7 @@ mod offices;
 mod openapi;
 pub mod pages;
 pub(crate) mod queue;
+mod waitlist;
 
 use axum::routing::any;
 use axum::Router;
@@ -34,6 +35,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(offices::free_slots))
         .routes(routes!(bookings::challenge))
         .routes(routes!(bookings::book))
+        .routes(routes!(waitlist::join))
+        .routes(routes!(waitlist::counts))
         .routes(routes!(my_case::get_my_case))
         .routes(routes!(my_case::cancel))
         .routes(routes!(my_case::reschedule))

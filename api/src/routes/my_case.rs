@@ -30,6 +30,16 @@ pub struct WaitingView {
     pub on_hold: bool,
 }
 
+/// The citizen's place on a full day's waitlist.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WaitlistPlace {
+    /// The day waited for.
+    #[schema(value_type = String, example = "2026-11-25")]
+    pub date: chrono::NaiveDate,
+    /// 1 for the first in line; `null` for a moment while a seat is being booked.
+    pub position: Option<u32>,
+}
+
 /// The citizen's view of their case: no clerk notes, no internal ids beyond the case.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MyCase {
@@ -40,7 +50,7 @@ pub struct MyCase {
     pub service_name_en: String,
     pub office: String,
     pub office_name: Option<String>,
-    /// `open`, `booked`, `waiting`, `on_hold`, `admitted`, `in_call` or `closed`.
+    /// `open`, `waitlisted`, `booked`, `waiting`, `on_hold`, `admitted`, `in_call` or `closed`.
     #[schema(value_type = String)]
     pub status: CaseStatus,
     pub appointment: Option<AppointmentView>,
@@ -48,6 +58,8 @@ pub struct MyCase {
     pub can_reschedule: bool,
     pub can_check_in: bool,
     pub waiting: Option<WaitingView>,
+    /// While `waitlisted`: the day and the place in line. Leave with `POST /my-case/cancel`.
+    pub waitlist: Option<WaitlistPlace>,
 }
 
 /// The office-local day of the appointment equals the office-local day of `now`.
@@ -76,6 +88,17 @@ async fn view(state: &AppState, citizen: &CitizenCase) -> Result<MyCase, ApiErro
         CaseStatus::Waiting | CaseStatus::OnHold => waiting_view(state, citizen, now).await?,
         _ => None,
     };
+    let waitlist = match (case.waitlisted_for(), status) {
+        (Some(date), CaseStatus::Waitlisted) => Some(WaitlistPlace {
+            date,
+            position: state
+                .booking
+                .waitlist(&facts.office, date)
+                .await?
+                .position(citizen.case_id),
+        }),
+        _ => None,
+    };
     Ok(MyCase {
         case_id: citizen.case_id.to_string(),
         reference: reference(citizen.case_id),
@@ -86,10 +109,11 @@ async fn view(state: &AppState, citizen: &CitizenCase) -> Result<MyCase, ApiErro
         office_name,
         status,
         appointment: case.appointment().map(AppointmentView::from),
-        can_cancel: before_check_in && starts_in_future,
+        can_cancel: (before_check_in && starts_in_future) || waitlist.is_some(),
         can_reschedule: before_check_in && starts_in_future,
         can_check_in: status == CaseStatus::Booked && on_appointment_day(case, now),
         waiting,
+        waitlist,
     })
 }
 
@@ -181,7 +205,7 @@ async fn reloaded(state: &AppState, citizen: CitizenCase) -> Result<Json<MyCase>
     tag = "citizen",
     security(("capability" = [])),
     responses(
-        (status = 200, description = "Cancelled; the seat is free again", body = MyCase),
+        (status = 200, description = "Cancelled; the seat is free again (or, on a waitlist, left the line)", body = MyCase),
         (status = 401, description = "`invalid-access-link`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`rule-violated`: nothing booked, or already checked in", body = Problem, content_type = "application/problem+json"),
     )

@@ -28,6 +28,8 @@ pub const CASE_EVENT_SCHEMAS: &[EventSchema] = &[
     schema("AppointmentBooked", 1, &[]),
     schema("AppointmentRescheduled", 1, &[]),
     schema("AppointmentCancelled", 1, &[]),
+    schema("JoinedWaitlist", 1, &[]),
+    schema("LeftWaitlist", 1, &[]),
     schema("ReminderSent", 1, &[]),
     schema("AccessLinkIssued", 1, &[]),
     schema("NotificationSent", 1, &[]),

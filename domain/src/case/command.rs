@@ -46,6 +46,14 @@ pub enum CaseCommand {
     },
     /// Cancels a booked appointment before check-in; the case stays open and can book again.
     CancelAppointment { actor: Actor, at: DateTime<Utc> },
+    /// The chosen day is full: the case waits for a seat on `date` (no appointment yet).
+    JoinWaitlist {
+        date: chrono::NaiveDate,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The citizen leaves the waitlist.
+    LeaveWaitlist { actor: Actor, at: DateTime<Utc> },
     /// Records that a reminder went out for the booked appointment.
     SendReminder { at: DateTime<Utc> },
     /// Hands the citizen a capability link to this case; only the token's hash is recorded.

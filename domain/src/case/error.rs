@@ -104,4 +104,8 @@ pub enum CaseError {
     UnknownVersion(u64),
     #[error("this message has already been sent")]
     AlreadyNotified,
+    #[error("the case is already on a waitlist")]
+    AlreadyWaitlisted,
+    #[error("the case is not on a waitlist")]
+    NotWaitlisted,
 }

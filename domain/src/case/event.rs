@@ -5,7 +5,7 @@
 //! [`Pii::Erased`] once the citizen's key is deleted. Events with personal fields carry the
 //! `citizen_id` that names the key.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::types::{
@@ -56,6 +56,24 @@ pub enum CaseEvent {
         service: ServiceKey,
         office: OfficeId,
         appointment: Appointment,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The day was full; the citizen waits in line for a seat of `date` to free up (see
+    /// [`crate::waitlist`]). A seat found for them arrives as `AppointmentBooked`.
+    JoinedWaitlist {
+        case_id: CaseId,
+        service: ServiceKey,
+        office: OfficeId,
+        date: NaiveDate,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// The citizen left the waitlist.
+    LeftWaitlist {
+        case_id: CaseId,
+        office: OfficeId,
+        date: NaiveDate,
         actor: Actor,
         at: DateTime<Utc>,
     },
@@ -226,6 +244,8 @@ impl CaseEvent {
             | AppointmentBooked { case_id, .. }
             | AppointmentRescheduled { case_id, .. }
             | AppointmentCancelled { case_id, .. }
+            | JoinedWaitlist { case_id, .. }
+            | LeftWaitlist { case_id, .. }
             | ReminderSent { case_id, .. }
             | AccessLinkIssued { case_id, .. }
             | NotificationSent { case_id, .. }
@@ -259,6 +279,8 @@ impl CaseEvent {
             | AppointmentBooked { at, .. }
             | AppointmentRescheduled { at, .. }
             | AppointmentCancelled { at, .. }
+            | JoinedWaitlist { at, .. }
+            | LeftWaitlist { at, .. }
             | ReminderSent { at, .. }
             | AccessLinkIssued { at, .. }
             | NotificationSent { at, .. }
@@ -292,6 +314,8 @@ impl CaseEvent {
             | AppointmentBooked { actor, .. }
             | AppointmentRescheduled { actor, .. }
             | AppointmentCancelled { actor, .. }
+            | JoinedWaitlist { actor, .. }
+            | LeftWaitlist { actor, .. }
             | ReminderSent { actor, .. }
             | AccessLinkIssued { actor, .. }
             | NotificationSent { actor, .. }

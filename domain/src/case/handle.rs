@@ -82,6 +82,35 @@ impl Case {
                     at,
                 }
             }
+            CaseCommand::JoinWaitlist { date, actor, at } => {
+                if self.appointment.is_some() {
+                    return Err(CaseError::AlreadyBooked);
+                }
+                if self.waitlisted_for.is_some() {
+                    return Err(CaseError::AlreadyWaitlisted);
+                }
+                if date < at.date_naive() - chrono::Duration::days(1) {
+                    return Err(CaseError::InvalidAppointment("the waitlist day has passed"));
+                }
+                CaseEvent::JoinedWaitlist {
+                    case_id,
+                    service: facts.service.clone(),
+                    office: facts.office.clone(),
+                    date,
+                    actor,
+                    at,
+                }
+            }
+            CaseCommand::LeaveWaitlist { actor, at } => {
+                let date = self.waitlisted_for.ok_or(CaseError::NotWaitlisted)?;
+                CaseEvent::LeftWaitlist {
+                    case_id,
+                    office: facts.office.clone(),
+                    date,
+                    actor,
+                    at,
+                }
+            }
             CaseCommand::SendReminder { at } => {
                 let appointment = self.appointment_before_check_in()?;
                 if at >= appointment.starts_at {
@@ -479,7 +508,7 @@ impl Case {
             | CaseStatus::OnHold
             | CaseStatus::Admitted
             | CaseStatus::InCall => return Err(CaseError::AlreadyCheckedIn),
-            CaseStatus::New | CaseStatus::Open | CaseStatus::Closed => {
+            CaseStatus::New | CaseStatus::Open | CaseStatus::Waitlisted | CaseStatus::Closed => {
                 return Err(CaseError::NoAppointment)
             }
         };

@@ -29,6 +29,8 @@ pub enum CaseStatus {
     New,
     /// Opened, no appointment booked.
     Open,
+    /// Opened with no appointment; waiting in line for a seat of a full day to free up.
+    Waitlisted,
     /// An appointment is booked and the citizen has not checked in (or was sent back).
     Booked,
     /// The citizen is in the waiting room.
@@ -154,6 +156,8 @@ pub struct Case {
     pub(super) notified: Vec<(NotificationKind, u64)>,
     /// The appointment the last reminder was about.
     pub(super) last_reminder: Option<Appointment>,
+    /// The day whose waitlist the case is in, while it waits.
+    pub(super) waitlisted_for: Option<chrono::NaiveDate>,
     /// The number of events folded so far (the stream version).
     pub(super) version: u64,
 }
@@ -192,6 +196,11 @@ impl Case {
     /// The contact data, unless erased.
     pub fn contact(&self) -> Option<&Pii<Contact>> {
         self.facts.as_ref().map(|f| &f.contact)
+    }
+
+    /// The day whose waitlist the case waits in, while it waits.
+    pub fn waitlisted_for(&self) -> Option<chrono::NaiveDate> {
+        self.waitlisted_for
     }
 
     /// The booked appointment, if any.
@@ -294,8 +303,17 @@ impl Case {
                 });
                 self.status = CaseStatus::Open;
             }
+            CaseEvent::JoinedWaitlist { date, .. } => {
+                self.waitlisted_for = Some(*date);
+                self.status = CaseStatus::Waitlisted;
+            }
+            CaseEvent::LeftWaitlist { .. } => {
+                self.waitlisted_for = None;
+                self.status = CaseStatus::Open;
+            }
             CaseEvent::AppointmentBooked { appointment, .. }
             | CaseEvent::AppointmentRescheduled { appointment, .. } => {
+                self.waitlisted_for = None;
                 self.appointment = Some(*appointment);
                 self.status = CaseStatus::Booked;
             }

@@ -206,6 +206,8 @@ async fn every_route_answers_each_principal_with_exactly_the_allowed_status(kind
     let who = callers(&t).await;
     let queue = |office: &str| format!("/api/v1/offices/{office}/queue/2026-11-24");
     let (x, y) = (queue(OFFICE_X), queue(OFFICE_Y));
+    let waitlist = |office: &str| format!("/api/v1/offices/{office}/waitlist/2026-11-24");
+    let (wx, wy) = (waitlist(OFFICE_X), waitlist(OFFICE_Y));
     let role_body = json!({"role": "auditor"});
     let password_body = json!({"new_password": "a brand new password"});
     // `(method, path, body, statuses in KINDS order)`. The role change keeps the auditor an
@@ -222,6 +224,18 @@ async fn every_route_answers_each_principal_with_exactly_the_allowed_status(kind
         (
             Method::GET,
             y.clone(),
+            None,
+            [401, 403, 403, 403, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            wx,
+            None,
+            [401, 403, 403, 200, 403, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            wy,
             None,
             [401, 403, 403, 403, 200, 200, 200, 200],
         ),

@@ -28,6 +28,21 @@ fn every_event() -> Vec<CaseEvent> {
             actor: Actor::Citizen,
             at: t(8, 0),
         },
+        CaseEvent::JoinedWaitlist {
+            case_id: CASE,
+            service: service_key(),
+            office: office(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            actor: Actor::Citizen,
+            at: t(7, 0),
+        },
+        CaseEvent::LeftWaitlist {
+            case_id: CASE,
+            office: office(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            actor: Actor::Citizen,
+            at: t(8, 0),
+        },
         CaseEvent::ReminderSent {
             case_id: CASE,
             appointment: appointment(),

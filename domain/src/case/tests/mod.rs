@@ -12,6 +12,7 @@ mod fees;
 mod links_and_notifications;
 mod opening;
 mod waiting_room;
+mod waitlist;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use uuid::Uuid;

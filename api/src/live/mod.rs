@@ -56,3 +56,6 @@ impl Live {
 pub(crate) async fn closed(closing: &mut watch::Receiver<bool>) {
     let _ = closing.wait_for(|closing| *closing).await;
 }
+
+#[cfg(test)]
+mod tests;

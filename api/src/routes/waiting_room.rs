@@ -5,6 +5,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use domain::account::Role;
 use domain::case::CaseCommand;
 use domain::{Case, CaseId, ClerkId};
 use serde::{Deserialize, Serialize};
@@ -86,13 +87,12 @@ async fn act(
     let repository = state.booking.repository();
     let loaded = repository.load::<Case>(&stream).await.map_err(rule_error)?;
     let Some(office) = loaded.state.office().cloned() else {
-        require(
-            &principal,
-            Operation::ManageWaitingRoom,
-            None,
-            Some(case_id),
-        )?;
-        return Err(ApiError::NotFound);
+        // Only a clerk could act on a case, so only a clerk learns that there is none.
+        return Err(if principal.role() == Some(Role::Clerk) {
+            ApiError::NotFound
+        } else {
+            ApiError::Forbidden
+        });
     };
     require(
         &principal,

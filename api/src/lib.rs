@@ -13,6 +13,7 @@ pub mod citizen;
 pub mod cli;
 pub mod demo;
 pub mod demo_accounts;
+pub mod demo_citizen;
 pub mod error;
 pub mod extract;
 pub mod http;

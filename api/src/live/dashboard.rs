@@ -10,6 +10,7 @@ use domain::OfficeId;
 use futures::Stream;
 use projections::case_summary::{self, CaseSummary, Status};
 use serde::Serialize;
+use store::sessions::TokenHash;
 use store::ReadModelStore;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
@@ -115,17 +116,27 @@ struct Follower {
     /// and an older one never overwrites a newer one.
     sent: HashMap<String, u64>,
     on_lag: OnLag,
+    /// The staff session the stream was opened with, checked every `recheck`: a stream ends
+    /// with its session (logout, account disabled, expiry). An open dashboard counts as use.
+    session: Option<TokenHash>,
+    recheck: tokio::time::Interval,
 }
 
-/// The office day's snapshot, then its changes, until shutdown. Subscribes before reading the
-/// snapshot, so nothing committed after it is missed.
+/// The office day's snapshot, then its changes, until shutdown or until `session` (if given)
+/// ends. Subscribes before reading the snapshot, so nothing committed after it is missed.
 pub fn follow(
     state: AppState,
     office: OfficeId,
     day: NaiveDate,
     on_lag: OnLag,
+    session: Option<TokenHash>,
 ) -> impl Stream<Item = DashboardMessage> + Send + 'static {
+    let every = state.live.session_recheck;
+    let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let follower = Follower {
+        session,
+        recheck,
         changes: state.live.feed.subscribe(),
         closing: state.live.closing(),
         partition: format!("{}/{day}", office.as_str()),
@@ -143,6 +154,26 @@ pub fn follow(
 }
 
 impl Follower {
+    async fn session_alive(&self) -> bool {
+        let Some(hash) = &self.session else {
+            return true;
+        };
+        let auth = &self.state.auth;
+        match self
+            .state
+            .backend
+            .sessions
+            .touch_session(hash, auth.clock.now(), &auth.policy)
+            .await
+        {
+            Ok(session) => session.is_some(),
+            Err(error) => {
+                tracing::warn!(%error, "dashboard stream could not check its session; ending");
+                false
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<DashboardMessage> {
         loop {
             if *self.closing.borrow() {
@@ -168,6 +199,12 @@ impl Follower {
             }
             let received = tokio::select! {
                 _ = super::closed(&mut self.closing) => return None,
+                _ = self.recheck.tick() => {
+                    if !self.session_alive().await {
+                        return None;
+                    }
+                    continue;
+                }
                 received = self.changes.recv() => received,
             };
             match received {

@@ -18,11 +18,17 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+/// How often an open staff stream checks its session by default.
+pub const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The live-update hub of one process (part of [`crate::AppState`]).
 #[derive(Debug, Clone)]
 pub struct Live {
     pub feed: CaseFeed,
     closing: Arc<watch::Sender<bool>>,
+    /// How often an open staff stream checks that its session is still alive (logout, account
+    /// disabled, expiry end the stream).
+    pub session_recheck: std::time::Duration,
 }
 
 impl Default for Live {
@@ -38,7 +44,14 @@ impl Live {
         Self {
             feed: CaseFeed::new(capacity),
             closing: Arc::new(watch::channel(false).0),
+            session_recheck: SESSION_RECHECK,
         }
+    }
+
+    /// Checks staff sessions of open streams every `every` (tests use a short one).
+    pub fn with_session_recheck(mut self, every: std::time::Duration) -> Self {
+        self.session_recheck = every;
+        self
     }
 
     /// Turns true once when graceful shutdown begins.

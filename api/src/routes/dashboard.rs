@@ -28,14 +28,15 @@ fn office_day(
     office: String,
     date: &str,
     principal: Result<Principal, ApiError>,
-) -> Result<(OfficeId, NaiveDate), ApiError> {
+) -> Result<(OfficeId, NaiveDate, Principal), ApiError> {
     let office =
         OfficeId::parse(office).map_err(|e| ApiError::InvalidParameter(format!("office: {e}")))?;
     let day = parse_day(date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
     // Bad parameters are named before the caller is checked: a 400 tells nothing about access.
-    require(&principal?, Operation::ViewOfficeQueue, Some(&office), None)?;
-    Ok((office, day))
+    let principal = principal?;
+    require(&principal, Operation::ViewOfficeQueue, Some(&office), None)?;
+    Ok((office, day, principal))
 }
 
 #[utoipa::path(
@@ -58,7 +59,7 @@ pub async fn dashboard_of_day(
     Path((office, date)): Path<(String, String)>,
     principal: Result<Principal, ApiError>,
 ) -> Result<Json<Dashboard>, ApiError> {
-    let (office, day) = office_day(office, &date, principal)?;
+    let (office, day, _) = office_day(office, &date, principal)?;
     let dashboard = dashboard::snapshot(state.backend.read_models.as_ref(), &office, day).await?;
     Ok(Json(dashboard))
 }
@@ -83,21 +84,26 @@ pub async fn dashboard_stream(
     Path((office, date)): Path<(String, String)>,
     principal: Result<Principal, ApiError>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let (office, day) = office_day(office, &date, principal)?;
-    let events = dashboard::follow(state, office, day, OnLag::Resync).filter_map(|message| {
-        std::future::ready(match message {
-            DashboardMessage::Snapshot(dashboard) => serde_json::to_string(&dashboard)
-                .ok()
-                .map(|data| Ok(Event::default().event("snapshot").data(data))),
-            DashboardMessage::Case { position, case } => {
-                serde_json::to_string(&case).ok().map(|data| {
-                    Ok(Event::default()
-                        .event("case")
-                        .id(position.to_string())
-                        .data(data))
-                })
-            }
-        })
-    });
+    let (office, day, principal) = office_day(office, &date, principal)?;
+    let session = match &principal {
+        Principal::Staff { session, .. } => Some(session.token_hash),
+        _ => None,
+    };
+    let events =
+        dashboard::follow(state, office, day, OnLag::Resync, session).filter_map(|message| {
+            std::future::ready(match message {
+                DashboardMessage::Snapshot(dashboard) => serde_json::to_string(&dashboard)
+                    .ok()
+                    .map(|data| Ok(Event::default().event("snapshot").data(data))),
+                DashboardMessage::Case { position, case } => {
+                    serde_json::to_string(&case).ok().map(|data| {
+                        Ok(Event::default()
+                            .event("case")
+                            .id(position.to_string())
+                            .data(data))
+                    })
+                }
+            })
+        });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")))
 }

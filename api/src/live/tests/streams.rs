@@ -99,12 +99,14 @@ async fn two_hundred_concurrent_check_ins_reach_the_final_state_of_every_resynci
         office.clone(),
         today(),
         OnLag::Resync,
+        None,
     ));
     let mut skipping = Box::pin(dashboard::follow(
         app.state.clone(),
         office,
         today(),
         OnLag::Skip,
+        None,
     ));
     // Each takes its snapshot (the 200 booked cases) before the check-ins begin.
     let (
@@ -272,4 +274,33 @@ async fn graceful_shutdown_ends_open_dashboard_and_citizen_streams() {
     app.shut_down().await;
     assert_eq!(dashboard.next().await, None);
     assert_eq!(citizen.next().await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_an_open_dashboard_stream() {
+    let live = Live::default().with_session_recheck(Duration::from_millis(50));
+    let app = spawn(Kind::Sqlite, live).await;
+    let clerk = app.login("clerk.x").await;
+    let other = app.login("clerk.x").await;
+    let path = format!("/api/v1/offices/{OFFICE_X}/dashboard/{}/stream", today());
+    let mut signed_out = app.stream(&path, &clerk).await;
+    let mut still_in = app.stream(&path, &other).await;
+    assert_eq!(signed_out.next().await.unwrap().event, "snapshot");
+    assert_eq!(still_in.next().await.unwrap().event, "snapshot");
+    let response = app
+        .request(reqwest::Method::DELETE, "/api/v1/session", &clerk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        signed_out.next().await,
+        None,
+        "the stream ends with its session"
+    );
+    // The other session's stream stays open: a new arrival still reaches it.
+    let (_, token) = booked_case(&app.state, OFFICE_X, now_minute()).await;
+    let booked = still_in.next().await.unwrap();
+    assert_eq!(booked.event, "case");
+    assert_eq!(booked.data["case_id"], token.case_id().to_string());
 }

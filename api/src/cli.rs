@@ -26,6 +26,7 @@ Settings (environment variables; a TOML file named by BUERGERAMT_CONFIG is read 
   BUERGERAMT_BOOKINGS_PER_CLIENT_HOUR  bookings per client address per hour  [default: 20]
   BUERGERAMT_BOOKINGS_PER_EMAIL_DAY    bookings per e-mail address per day   [default: 5]
   BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL   open bookings per e-mail address      [default: 3]
+  BUERGERAMT_BOOKING_NO_SHOW_GRACE_MINUTES  minutes after the start before a no-show [default: 15]
   BUERGERAMT_IDEMPOTENCY_WAIT_MS  ms a retry waits for its key's first request [default: 5000]
   BUERGERAMT_IDEMPOTENCY_RETENTION_HOURS  hours an Idempotency-Key is remembered [default: 24]
   BUERGERAMT_SMTP_URL          smtp://host:port, smtp://host?tls=required or smtps://user:pass@host [default: mails go to DATA_DIR/outbox/]
@@ -250,6 +251,7 @@ fn init_tracing(json: bool) {
 
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::ExitCode> {
     let backend = Backend::open(&settings).await?;
+    let mut demo_citizen = None;
     if demo {
         let empty = backend
             .events
@@ -259,6 +261,14 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         if empty {
             let report = crate::demo::seed(&backend.events, chrono::Utc::now()).await?;
             say(&report.to_string())?;
+            demo_citizen = Some(
+                crate::demo_citizen::seed(
+                    &backend.events,
+                    &domain::catalogue::Catalogue::default_catalogue()?,
+                    chrono::Utc::now(),
+                )
+                .await?,
+            );
         }
     }
     if !settings.web_dir.join("index.html").is_file() {
@@ -303,6 +313,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
     ))?;
     if demo {
         say(&crate::demo_accounts::credentials())?;
+    }
+    if let Some(token) = &demo_citizen {
+        say(&crate::demo_citizen::link_line(&state.public_url, token))?;
     }
     crate::serve(listener, state, shutdown_signal()).await?;
     Ok(std::process::ExitCode::SUCCESS)

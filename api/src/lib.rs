@@ -15,11 +15,14 @@ pub mod citizen;
 pub mod cli;
 pub mod demo;
 pub mod demo_accounts;
+pub mod demo_citizen;
 pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
+pub mod live;
 pub mod local_time;
+pub mod no_show;
 pub mod notify;
 pub mod problems;
 pub mod rate_limit;
@@ -61,6 +64,12 @@ pub struct AppState {
     pub notifier: Option<notify::Notifier>,
     /// Session limits, the clock and the login rate limits (see [`auth`]).
     pub auth: auth::AuthState,
+    /// The change feed of the case summaries and the shutdown signal of open streams (see
+    /// [`live`]).
+    pub live: live::Live,
+    /// Minutes after an appointment's start before a citizen who never checked in is closed as
+    /// a no-show (see [`no_show`]).
+    pub no_show_grace: chrono::Duration,
 }
 
 impl AppState {
@@ -84,7 +93,17 @@ impl AppState {
             idempotency: idempotency::Idempotency::default(),
             notifier: None,
             auth: auth::AuthState::default(),
+            live: live::Live::default(),
+            no_show_grace: chrono::Duration::minutes(i64::from(
+                booking::BookingPolicy::default().no_show_grace_minutes,
+            )),
         }
+    }
+
+    /// Uses another live-update hub (tests use a tiny feed to force followers to lag).
+    pub fn with_live(mut self, live: live::Live) -> Self {
+        self.live = live;
+        self
     }
 
     /// Sets how long retries wait and records are kept (see [`idempotency::Idempotency`]).
@@ -95,6 +114,7 @@ impl AppState {
 
     /// Replaces the booking rules (window, proof-of-work difficulty, limits).
     pub fn with_booking_policy(mut self, policy: booking::BookingPolicy) -> Self {
+        self.no_show_grace = chrono::Duration::minutes(i64::from(policy.no_show_grace_minutes));
         self.booking = Arc::new(booking::BookingService::new(
             self.backend.events.clone(),
             self.backend.derived_key,
@@ -184,11 +204,15 @@ async fn serve_app(
     let mut runners = Vec::new();
     for projection in projections::all() {
         let name = projection.name();
-        let runner = projections::Runner::new(
+        let mut runner = projections::Runner::new(
             state.backend.events.clone(),
             state.backend.read_models.clone(),
             projection,
         );
+        if name == projections::case_summary::NAME {
+            let feed = state.live.feed.clone();
+            runner = runner.with_on_commit(Arc::new(move |changed| feed.publish(changed)));
+        }
         let guard = state.runners.start(name);
         let mut stop = stop_rx.clone();
         runners.push(tokio::spawn(async move {
@@ -226,6 +250,13 @@ async fn serve_app(
         follower.run_until(stopped).await;
         guard.finish(true);
     }));
+    runners.push(no_show::spawn(&state, &stop_rx));
+    // Open event streams end as soon as shutdown begins, or the server would wait for them.
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

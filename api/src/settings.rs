@@ -198,7 +198,7 @@ impl Settings {
             })?;
         }
         let booking = &mut settings.booking;
-        let numbers: [(&'static str, &mut u32); 5] = [
+        let numbers: [(&'static str, &mut u32); 6] = [
             ("BUERGERAMT_BOOKING_LEAD_MINUTES", &mut booking.lead_minutes),
             ("BUERGERAMT_BOOKING_HORIZON_DAYS", &mut booking.horizon_days),
             (
@@ -212,6 +212,10 @@ impl Settings {
             (
                 "BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL",
                 &mut booking.max_open_per_email,
+            ),
+            (
+                "BUERGERAMT_BOOKING_NO_SHOW_GRACE_MINUTES",
+                &mut booking.no_show_grace_minutes,
             ),
         ];
         for (name, target) in numbers {

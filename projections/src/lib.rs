@@ -18,7 +18,7 @@ pub mod runner;
 
 pub use error::ProjectionError;
 pub use projection::{Change, Projection};
-pub use runner::Runner;
+pub use runner::{Committed, OnCommit, Runner};
 
 use std::sync::Arc;
 

@@ -14,10 +14,26 @@ pub const BATCH: usize = 2000;
 /// Rows kept in memory between batches; past this the cache is dropped and refilled on demand.
 const CACHE_LIMIT: usize = 200_000;
 
+/// One row a committed batch changed, as it now stands (`row` is `None` if deleted).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    /// The global position of the last event in the batch that changed this row.
+    pub position: u64,
+    pub key: String,
+    /// The row's partition before the batch, if the row existed (a rescheduled case moves from
+    /// one office day to another; followers of the old day need to hear that it left).
+    pub previous_partition: Option<String>,
+    pub row: Option<Row>,
+}
+
+/// Called after each committed batch with the rows it changed, in the order they were first
+/// touched. It runs on the runner's task, so it must not block: hand the rows on (a broadcast
+/// channel) and return.
+pub type OnCommit = Arc<dyn Fn(Vec<Committed>) + Send + Sync>;
+
 /// Runs one projection. The runner is the only writer of its projection's rows: the checkpoint
 /// check in `commit_projection` turns a second runner into a conflict, and the runner then drops
 /// its cache and starts again from the stored checkpoint.
-#[derive(Debug)]
 pub struct Runner {
     events: Arc<dyn EventStore>,
     models: Arc<dyn ReadModelStore>,
@@ -27,6 +43,18 @@ pub struct Runner {
     /// True when `cache` holds every row of the projection (after a reset), so a miss means
     /// "no such row" without a query.
     cache_complete: bool,
+    on_commit: Option<OnCommit>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("projection", &self.projection.name())
+            .field("checkpoint", &self.checkpoint)
+            .field("cached_rows", &self.cache.len())
+            .field("on_commit", &self.on_commit.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runner {
@@ -42,7 +70,15 @@ impl Runner {
             checkpoint: None,
             cache: HashMap::new(),
             cache_complete: false,
+            on_commit: None,
         }
+    }
+
+    /// Tells `on_commit` about every committed batch's changed rows (live followers such as the
+    /// clerks' dashboard stream). Rows are published only after their transaction committed.
+    pub fn with_on_commit(mut self, on_commit: OnCommit) -> Self {
+        self.on_commit = Some(on_commit);
+        self
     }
 
     pub fn projection(&self) -> &Arc<dyn Projection> {
@@ -133,6 +169,8 @@ impl Runner {
         let to = last.cursor;
         let mut touched: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
+        // Per touched key: the partition before this batch and the last event's position.
+        let mut before: HashMap<String, (Option<String>, u64)> = HashMap::new();
         for event in &batch {
             let Some(key) = self.projection.key(event) else {
                 continue;
@@ -149,6 +187,10 @@ impl Runner {
             };
             if seen.insert(key.clone()) {
                 touched.push(key.clone());
+                let previous = current.as_ref().and_then(|row| row.partition.clone());
+                before.insert(key.clone(), (previous, event.cursor.position));
+            } else if let Some(entry) = before.get_mut(&key) {
+                entry.1 = event.cursor.position;
             }
             self.cache.insert(key, next);
         }
@@ -168,6 +210,24 @@ impl Runner {
             return Err(error.into());
         }
         self.checkpoint = Some(to);
+        if let Some(on_commit) = &self.on_commit {
+            if !touched.is_empty() {
+                let changed = touched
+                    .into_iter()
+                    .map(|key| {
+                        let (previous_partition, position) =
+                            before.remove(&key).unwrap_or((None, to.position));
+                        Committed {
+                            position,
+                            row: self.cache.get(&key).cloned().flatten(),
+                            key,
+                            previous_partition,
+                        }
+                    })
+                    .collect();
+                on_commit(changed);
+            }
+        }
         if self.cache.len() > CACHE_LIMIT {
             self.cache.clear();
             self.cache_complete = false;

@@ -511,6 +511,8 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
         let staff_only = [
             "/api/v1/offices/{office}/queue/{date}",
             "/api/v1/offices/{office}/waitlist/{date}",
+            "/api/v1/offices/{office}/dashboard/{date}",
+            "/api/v1/offices/{office}/dashboard/{date}/stream",
             "/api/v1/session",
             "/api/v1/accounts",
         ]
@@ -528,7 +530,7 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
             "/ready" => status == 200 || status == 503,
             // The office of the demo exists only with --demo; an unknown office is a 404.
             p if p.ends_with("/slots") => status == 200 || status == 404,
-            "/api/v1/my-case" => status == 401,
+            "/api/v1/my-case" | "/api/v1/my-case/stream" => status == 401,
             _ if staff_only => status == 401,
             _ => status == 200,
         };

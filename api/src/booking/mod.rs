@@ -59,6 +59,9 @@ pub struct BookingPolicy {
     pub per_email_per_day: u32,
     /// Open bookings one e-mail address may hold (`BUERGERAMT_OPEN_BOOKINGS_PER_EMAIL`, default 3).
     pub max_open_per_email: u32,
+    /// Minutes after an appointment's start before a citizen who never checked in is closed as
+    /// a no-show (`BUERGERAMT_BOOKING_NO_SHOW_GRACE_MINUTES`, default 15).
+    pub no_show_grace_minutes: u32,
 }
 
 impl Default for BookingPolicy {
@@ -70,6 +73,7 @@ impl Default for BookingPolicy {
             per_client_per_hour: 20,
             per_email_per_day: 5,
             max_open_per_email: 3,
+            no_show_grace_minutes: 15,
         }
     }
 }

@@ -7,12 +7,15 @@
 
 pub mod bookings;
 pub(crate) mod catalogue;
+mod dashboard;
 mod health;
-mod my_case;
+pub(crate) mod my_case;
+mod my_case_stream;
 mod offices;
 mod openapi;
 pub mod pages;
 pub(crate) mod queue;
+mod waiting_room;
 mod waitlist;
 
 use axum::routing::any;
@@ -41,6 +44,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(my_case::cancel))
         .routes(routes!(my_case::reschedule))
         .routes(routes!(my_case::check_in))
+        .routes(routes!(my_case_stream::my_case_stream))
+        .routes(routes!(dashboard::dashboard_of_day))
+        .routes(routes!(dashboard::dashboard_stream))
+        .routes(routes!(waiting_room::admit))
+        .routes(routes!(waiting_room::hold))
+        .routes(routes!(waiting_room::send_back))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(
             crate::auth::session::login,

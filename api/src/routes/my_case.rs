@@ -68,7 +68,7 @@ fn on_appointment_day(case: &domain::case::Case, now: DateTime<Utc>) -> bool {
         .is_some_and(|a| a.local_date_of(now) == a.local_date())
 }
 
-async fn view(state: &AppState, citizen: &CitizenCase) -> Result<MyCase, ApiError> {
+pub(crate) async fn view(state: &AppState, citizen: &CitizenCase) -> Result<MyCase, ApiError> {
     let case = &citizen.case;
     let facts = case
         .facts()
@@ -184,6 +184,15 @@ pub async fn get_my_case(
 
 /// Reload after a change, so the answer shows the new state.
 async fn reloaded(state: &AppState, citizen: CitizenCase) -> Result<Json<MyCase>, ApiError> {
+    let citizen = reload(state, citizen).await?;
+    Ok(Json(view(state, &citizen).await?))
+}
+
+/// The citizen's case as it is stored now.
+pub(crate) async fn reload(
+    state: &AppState,
+    citizen: CitizenCase,
+) -> Result<CitizenCase, ApiError> {
     let stream = store::StreamId::new(citizen.case_id.stream_name())?;
     let loaded = state
         .booking
@@ -191,12 +200,11 @@ async fn reloaded(state: &AppState, citizen: CitizenCase) -> Result<Json<MyCase>
         .load::<domain::case::Case>(&stream)
         .await
         .map_err(crate::booking::rule_error)?;
-    let citizen = CitizenCase {
+    Ok(CitizenCase {
         case: loaded.state,
         version: loaded.version,
         ..citizen
-    };
-    Ok(Json(view(state, &citizen).await?))
+    })
 }
 
 #[utoipa::path(

@@ -29,6 +29,7 @@ use crate::problems::Problem;
         (name = "meta", description = "This document"),
         (name = "booking", description = "Services with their triage, offices, free slots and booking"),
         (name = "citizen", description = "The citizen's own case, opened by the capability link"),
+        (name = "waiting-room", description = "The clerks' live dashboard of an office day and their waiting-room actions"),
         (name = "session", description = "Staff sign-in and sign-out"),
         (name = "accounts", description = "Staff accounts (admins only)"),
         (name = "admin", description = "Offices, opening hours, seats, closing days and the service catalogue, changed as events (admins only)"),

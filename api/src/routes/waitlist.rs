@@ -77,8 +77,8 @@ pub async fn join(
     let now = Utc::now();
     let key = ServiceKey::parse(request.service)
         .map_err(|e| ApiError::InvalidParameter(format!("service: {e}")))?;
-    let service = state
-        .catalogue
+    let catalogue = state.catalogue.current().await?;
+    let service = catalogue
         .get(&key)
         .ok_or_else(|| ApiError::InvalidParameter("service: no such service".into()))?
         .clone();

@@ -63,7 +63,7 @@ async fn spawn_app_with_mail(store: Store, sink_url: &str) -> App {
     let notifier = crate::notify::Notifier::new(
         &app.state.backend,
         Arc::new(crate::notify::SmtpMailer::from_url(sink_url).unwrap()),
-        app.state.catalogue.clone(),
+        app.state.catalogue.seed().clone(),
         &app.url,
         crate::notify::NotifyConfig {
             from: crate::settings::DEFAULT_MAIL_FROM.parse().unwrap(),

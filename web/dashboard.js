@@ -145,8 +145,15 @@ const statusLine = $('status');
 const announce = $('announce');
 const actionError = $('action-error');
 
-function today() {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE }).format(new Date());
+function today(now = new Date()) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE }).format(now);
+}
+
+/** The office day starts at the server's today (its Date header), not the browser's clock. */
+let dayChosen = false;
+function takeServerDay(response) {
+  const date = new Date(response.headers.get('date') ?? '');
+  if (!dayChosen && !Number.isNaN(date.getTime())) dayInput.value = today(date);
 }
 
 function formatDay(day) {
@@ -367,6 +374,7 @@ async function act(c, action) {
 
 async function session() {
   const response = await fetch('/api/v1/session');
+  takeServerDay(response);
   if (!response.ok) {
     loginForm.hidden = false;
     boardBox.hidden = true;
@@ -437,7 +445,7 @@ for (const button of document.querySelectorAll('[data-lang]')) {
   button.addEventListener('click', () => applyLanguage(button.dataset.lang));
 }
 officeSelect.addEventListener('change', () => { arrivals.clear(); followDay(); });
-dayInput.addEventListener('change', () => { if (dayInput.value) { arrivals.clear(); followDay(); } });
+dayInput.addEventListener('change', () => { dayChosen = true; if (dayInput.value) { arrivals.clear(); followDay(); } });
 window.addEventListener('pagehide', () => source?.close());
 
 dayInput.value = today();

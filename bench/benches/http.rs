@@ -171,7 +171,7 @@ async fn bench_backend(
 
     let cookie = login(&client, &server.base).await?;
     let today = chrono::Local::now().date_naive();
-    let path = format!("/api/v1/offices/potsdam-mitte/queue/{today}");
+    let path = format!("/api/v1/offices/potsdam-mitte/dashboard/{today}");
     let reads = read_for(&client, &server.base, &path, &cookie).await?;
     println!(
         "{label}: dashboard reads ({path}) at {CLIENTS} clients: {:.0}/s over {READ_SECONDS} s; \

@@ -18,6 +18,7 @@ import {
   PHONE_375, bookByApi, fitsWidth, linksFromMail, solve, startCitizenServer, tabUntil,
 } from './support/citizen.mjs';
 import { startSmtpSink } from './support/smtp.mjs';
+import { DEMO, signInByKeyboard } from './support/staff.mjs';
 
 const SHOTS = process.env.BUERGERAMT_SCREENSHOT_DIR ?? join(ROOT, 'target/screenshots');
 const VIDEO_SERVICE = 'meldebescheinigung';
@@ -127,7 +128,7 @@ test('a citizen finds a service by typing and is told why a passport needs a vis
   await page.context().close();
 });
 
-test('a citizen books a video appointment, gets the mail, checks the devices, checks in and waits', { timeout: 180_000 }, async () => {
+test('a citizen books a video appointment, gets the mail, checks the devices and checks in; the clerk sees the arrival live and admits', { timeout: 180_000 }, async () => {
   const email = 'erika.test-booking@example.org';
   const page = await openPage('termin.html');
   await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
@@ -196,7 +197,24 @@ test('a citizen books a video appointment, gets the mail, checks the devices, ch
   await mine.locator('#device-check').screenshot({ path: join(SHOTS, 'device-check.png') });
   await assertAccessible(mine, 'device check done');
 
-  // Check in: the waiting room shows the position, live by polling while the stream is missing.
+  // A clerk of the booked office has the live dashboard open before the citizen checks in.
+  const token = /token=([^&]+)/.exec(new URL(mail.join).hash)[1];
+  const booked = await (await fetch(new URL('api/v1/my-case', server.url), { headers: { Authorization: `Bearer ${token}` } })).json();
+  const clerkLogin = { 'potsdam-mitte': DEMO.clerkMitte, 'potsdam-babelsberg': DEMO.clerkBabelsberg }[booked.office];
+  assert.ok(clerkLogin, `a demo clerk works at ${booked.office}`);
+  const clerkContext = await browser.newContext({ viewport: DESKTOP, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
+  const clerk = await clerkContext.newPage();
+  clerk.setDefaultTimeout(15_000);
+  await clerk.goto(new URL('dashboard.html', server.url).toString());
+  await signInByKeyboard(clerk, clerkLogin);
+  await clerk.waitForSelector('body[data-live="open"]');
+  assert.equal(await clerk.inputValue('#day'), server.day, 'the dashboard starts at the server\'s office day');
+  const row = `tr[data-case-id="${booked.case_id}"]`;
+  await clerk.waitForSelector(`${row}[data-status="booked"]`);
+  let clerkReloads = 0;
+  clerk.on('framenavigated', (frame) => { if (frame === clerk.mainFrame()) clerkReloads += 1; });
+
+  // Check in: the waiting room shows the position, live.
   assert.equal(await mine.isVisible('#check-in-button'), true, 'check-in is offered on the day');
   await mine.click('#check-in-button');
   await mine.waitForSelector('#waiting-position');
@@ -209,6 +227,15 @@ test('a citizen books a video appointment, gets the mail, checks the devices, ch
   await mine.waitForFunction(() => ['polling', 'stream'].includes(document.body.dataset.live));
   await mine.screenshot({ path: join(SHOTS, 'waiting-room.png'), fullPage: true });
   await assertAccessible(mine, 'waiting room');
+
+  // The clerk sees the arrival without a reload and admits; the citizen's page says so, live.
+  await clerk.waitForSelector(`${row}.arrival[data-status="waiting"]`);
+  assert.equal(clerkReloads, 0, 'the arrival came without a reload');
+  await clerk.locator(`${row} button[data-action="admit"]`).click();
+  await clerk.waitForSelector(`${row}[data-status="admitted"]`);
+  await mine.waitForSelector('#admitted', { timeout: 20_000 });
+  assert.equal(await mine.getAttribute('body', 'data-status'), 'admitted');
+  await clerkContext.close();
   await mine.context().close();
 });
 

@@ -385,11 +385,15 @@ async fn the_start_page_and_its_script_are_served_from_the_binary() {
         .starts_with("text/html"));
     let html = page.text().await.unwrap();
     assert!(html.contains("<html lang=\"de\">") && html.contains("Virtuelles Bürgeramt"));
-    let script = app.get("/queue.js").await;
+    assert!(
+        html.contains("/termin.html"),
+        "the start page leads to booking"
+    );
+    let script = app.get("/termin.js").await;
     assert_eq!(script.status(), 200);
     assert!(script.headers()["content-type"]
         .to_str()
         .unwrap()
         .starts_with("text/javascript"));
-    assert!(script.text().await.unwrap().contains("/api/v1/offices/"));
+    assert!(script.text().await.unwrap().contains("/api/v1/"));
 }

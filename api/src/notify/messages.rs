@@ -54,6 +54,8 @@ pub struct MessageFacts {
     pub email: String,
     pub service: ServiceKey,
     pub office: OfficeId,
+    /// The office's display name (from the office aggregate), if it has one.
+    pub office_name: Option<String>,
     pub channel: CaseChannel,
     pub appointment: Appointment,
     /// The join and cancel links; `None` for a cancellation.
@@ -99,10 +101,10 @@ pub struct Sender {
     pub email: String,
 }
 
-/// The label of an office in texts. Offices have no display name yet (it will come from the
-/// office aggregate), so this is the office id; every text goes through here.
-pub fn office_label(office: &OfficeId, _language: Language) -> String {
-    office.as_str().to_owned()
+/// The label of an office in texts: its name from the office aggregate, or its id when it has
+/// none; every text goes through here.
+pub fn office_label(office: &OfficeId, name: Option<&str>) -> String {
+    name.map_or_else(|| office.as_str().to_owned(), str::to_owned)
 }
 
 /// The service's name in `language`, or its key if the catalogue does not know it.
@@ -227,7 +229,7 @@ pub fn render(facts: &MessageFacts, catalogue: &Catalogue, sender: &Sender) -> R
     let service = service_name(catalogue, &facts.service, lang);
     let when = long_date_time(facts.appointment.local_start, lang);
     let short = short_date_time(facts.appointment.local_start, lang);
-    let office = office_label(&facts.office, lang);
+    let office = office_label(&facts.office, facts.office_name.as_deref());
     let place = match (facts.channel, de) {
         (CaseChannel::Video, true) => format!("Videotermin ({office})"),
         (CaseChannel::Video, false) => format!("Video appointment ({office})"),
@@ -474,6 +476,7 @@ mod tests {
             email: "erika@example.org".into(),
             service: ServiceKey::parse("meldebescheinigung").unwrap(),
             office: OfficeId::parse("potsdam-mitte").unwrap(),
+            office_name: Some("Bürgerservice Potsdam-Mitte".into()),
             channel: CaseChannel::Video,
             appointment: appointment("2026-11-24T09:30:00Z", "2026-11-24 10:30"),
             links: (kind != MessageKind::Cancelled).then(|| Links {
@@ -497,6 +500,22 @@ mod tests {
 
     fn catalogue() -> Catalogue {
         Catalogue::default_catalogue().unwrap()
+    }
+
+    #[test]
+    fn mails_name_the_office_by_its_name_and_fall_back_to_its_id() {
+        let named = render(
+            &facts(MessageKind::Confirmation, Language::De),
+            &catalogue(),
+            &sender(),
+        );
+        assert!(named
+            .text
+            .contains("Videotermin (Bürgerservice Potsdam-Mitte)"));
+        let mut unnamed = facts(MessageKind::Confirmation, Language::En);
+        unnamed.office_name = None;
+        let unnamed = render(&unnamed, &catalogue(), &sender());
+        assert!(unnamed.text.contains("Video appointment (potsdam-mitte)"));
     }
 
     #[test]
@@ -532,7 +551,7 @@ mod tests {
             "Guten Tag Erika <Mustermann> & Co,",
             "Ihr Termin ist gebucht.",
             "Wann: Dienstag, 24. November 2026, 10:30 Uhr",
-            "Wo: Videotermin (potsdam-mitte)",
+            "Wo: Videotermin (Bürgerservice Potsdam-Mitte)",
             "https://t.example/mein-termin.html#token=SECRET-TOKEN\n",
             "#token=SECRET-TOKEN&action=cancel",
         ] {

@@ -288,6 +288,35 @@ impl Notifier {
         Ok(self.repository().load::<Case>(stream).await?.state)
     }
 
+    /// The office's display name from its aggregate; `None` when it has no profile (texts then
+    /// fall back to the office id). A store error is a retryable failure like any other.
+    async fn office_name(&self, office: &domain::OfficeId) -> Result<Option<String>, NotifyError> {
+        let stream =
+            StreamId::new(office.stream_name()).map_err(|e| NotifyError::Store(e.into()))?;
+        let loaded = match self
+            .repository()
+            .load::<domain::office::Office>(&stream)
+            .await
+        {
+            Ok(loaded) => loaded,
+            Err(CommandError::Store(e)) => return Err(NotifyError::Store(e)),
+            Err(CommandError::Decode {
+                stream,
+                position,
+                source,
+            }) => {
+                return Err(NotifyError::Decode {
+                    stream,
+                    position,
+                    reason: source.to_string(),
+                })
+            }
+            // Loading never runs a command, so nothing can be refused.
+            Err(CommandError::Rejected(_)) => return Ok(None),
+        };
+        Ok(loaded.state.profile().map(|p| p.name.clone()))
+    }
+
     /// The join and cancel links of `token` (made on first use), after recording its hash in
     /// the case. A token made in an earlier attempt of the same mail is reused.
     async fn links(

@@ -128,6 +128,7 @@ impl Reminders {
             email: contact.email.clone(),
             service: facts.service.clone(),
             office: facts.office.clone(),
+            office_name: self.notifier.office_name(&facts.office).await?,
             channel: facts.channel,
             appointment,
             links: Some(links),

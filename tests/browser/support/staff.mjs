@@ -15,6 +15,7 @@ const STOP_TIMEOUT_MS = 5_000;
 /** The demo logins (see api/src/demo_accounts.rs). */
 export const DEMO = {
   clerkMitte: { username: 'clerk.mitte', password: 'demo-mitte-passwort' },
+  clerkBabelsberg: { username: 'clerk.babelsberg', password: 'demo-babelsberg-passwort' },
   auditor: { username: 'auditor', password: 'demo-auditor-passwort' },
 };
 

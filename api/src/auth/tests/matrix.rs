@@ -207,6 +207,7 @@ async fn every_route_answers_each_principal_with_exactly_the_allowed_status(kind
     let queue = |office: &str| format!("/api/v1/offices/{office}/queue/2026-11-24");
     let (x, y) = (queue(OFFICE_X), queue(OFFICE_Y));
     let waitlist = |office: &str| format!("/api/v1/offices/{office}/waitlist/2026-11-24");
+    let dashboard = |office: &str| format!("/api/v1/offices/{office}/dashboard/2026-11-24");
     let (wx, wy) = (waitlist(OFFICE_X), waitlist(OFFICE_Y));
     let role_body = json!({"role": "auditor"});
     let password_body = json!({"new_password": "a brand new password"});
@@ -215,6 +216,50 @@ async fn every_route_answers_each_principal_with_exactly_the_allowed_status(kind
     let routes: Vec<(Method, String, Option<serde_json::Value>, [u16; 8])> = vec![
         (Method::GET, "/health".into(), None, [200; 8]),
         (Method::GET, "/api/v1/openapi.json".into(), None, [200; 8]),
+        // Public booking reads: anyone, with or without a login or a link.
+        (Method::GET, "/api/v1/services".into(), None, [200; 8]),
+        (Method::GET, "/api/v1/offices".into(), None, [200; 8]),
+        (
+            Method::GET,
+            "/api/v1/bookings/challenge".into(),
+            None,
+            [200; 8],
+        ),
+        // The citizen's own case needs the capability link; a staff login is not one.
+        (
+            Method::GET,
+            "/api/v1/my-case".into(),
+            None,
+            [401, 200, 200, 401, 401, 401, 401, 401],
+        ),
+        // The live dashboard: like the queue.
+        (
+            Method::GET,
+            dashboard(OFFICE_X),
+            None,
+            [401, 403, 403, 200, 403, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            dashboard(OFFICE_Y),
+            None,
+            [401, 403, 403, 403, 200, 200, 200, 200],
+        ),
+        // Offices and the catalogue are administered by admins only. The test app registers
+        // no office, so the admin learns it does not exist; everyone else is refused before
+        // the lookup and learns nothing.
+        (
+            Method::GET,
+            format!("/api/v1/admin/offices/{OFFICE_X}"),
+            None,
+            [401, 403, 403, 403, 403, 403, 403, 404],
+        ),
+        (
+            Method::GET,
+            "/api/v1/admin/catalogue/changes".into(),
+            None,
+            [401, 403, 403, 403, 403, 403, 403, 200],
+        ),
         (
             Method::GET,
             x.clone(),

@@ -40,8 +40,9 @@ const TEXT = {
     whereVideo: (office) => `Videotermin, ${office}`,
     noAppointment: 'kein Termin gebucht',
     at: (day, time) => `${day}, ${time} Uhr`,
+    waitlistAt: (day, position) => `Warteliste für ${day}, Platz ${position}. Wird ein Termin frei, buchen wir ihn für Sie und schicken die Bestätigung per E-Mail.`,
     status: {
-      open: 'kein Termin gebucht', booked: 'gebucht', waiting: 'im Warteraum', on_hold: 'im Warteraum, zurückgestellt',
+      open: 'kein Termin gebucht', waitlisted: 'auf der Warteliste', booked: 'gebucht', waiting: 'im Warteraum', on_hold: 'im Warteraum, zurückgestellt',
       admitted: 'eingelassen', in_call: 'im Gespräch', closed: 'abgeschlossen',
     },
     waitingHeading: 'Warteraum',
@@ -110,8 +111,9 @@ const TEXT = {
     whereVideo: (office) => `Video appointment, ${office}`,
     noAppointment: 'no appointment booked',
     at: (day, time) => `${day}, ${time}`,
+    waitlistAt: (day, position) => `Waitlist for ${day}, place ${position}. If an appointment becomes free, we book it for you and send the confirmation by e-mail.`,
     status: {
-      open: 'no appointment booked', booked: 'booked', waiting: 'in the waiting room', on_hold: 'in the waiting room, on hold',
+      open: 'no appointment booked', waitlisted: 'on the waitlist', booked: 'booked', waiting: 'in the waiting room', on_hold: 'in the waiting room, on hold',
       admitted: 'admitted', in_call: 'in the call', closed: 'closed',
     },
     waitingHeading: 'Waiting room',
@@ -193,6 +195,7 @@ function say(box) {
 }
 
 function appointmentText(c) {
+  if (!c.appointment && c.waitlist) return t().waitlistAt(formatDay(c.waitlist.date, t().locale), c.waitlist.position);
   if (!c.appointment) return t().noAppointment;
   return t().at(formatDay(c.appointment.start, t().locale), formatTime(c.appointment.start));
 }
@@ -260,7 +263,7 @@ function draw() {
   if (!c) return;
   $('summary').replaceChildren(summaryList(c));
   $('cancel-summary').replaceChildren(summaryList(c));
-  const active = ['booked', 'waiting', 'on_hold', 'admitted', 'in_call'].includes(c.status);
+  const active = ['waitlisted', 'booked', 'waiting', 'on_hold', 'admitted', 'in_call'].includes(c.status);
   $('device-check').hidden = !active;
   $('check-in').hidden = !c.can_check_in;
   $('reschedule').hidden = !c.can_reschedule;
@@ -291,7 +294,8 @@ function showCancelConfirm() {
 function update(c) {
   myCase = c;
   draw();
-  const inRoom = ['waiting', 'on_hold', 'admitted', 'in_call'].includes(c.status);
+  // Followed live: the waiting room, and a place on the waitlist (a seat may be booked for it).
+  const inRoom = ['waitlisted', 'waiting', 'on_hold', 'admitted', 'in_call'].includes(c.status);
   if (inRoom && !live) follow();
   if (!inRoom && live) {
     live.abort();

@@ -21,6 +21,8 @@ const TEXT = {
     none: 'An diesem Tag ist keine Uhrzeit frei. Bitte wählen Sie einen anderen Tag.',
     failed: 'Die freien Uhrzeiten konnten nicht geladen werden.',
     seatsLeft: (n) => (n === 1 ? '1 Platz frei' : `${n} Plätze frei`),
+    waitlistText: 'Sie können sich für diesen Tag auf die Warteliste setzen. Wird ein Termin frei, buchen wir ihn der Reihe nach automatisch für Sie und schicken Ihnen die Bestätigung per E-Mail.',
+    waitlistChoice: 'Auf die Warteliste für diesen Tag',
     locale: 'de-DE',
   },
   en: {
@@ -35,6 +37,8 @@ const TEXT = {
     none: 'No time is free on this day. Please choose another day.',
     failed: 'The free times could not be loaded.',
     seatsLeft: (n) => (n === 1 ? '1 seat left' : `${n} seats left`),
+    waitlistText: 'You can join the waitlist for this day. If an appointment becomes free, we book it for you automatically, in order of joining, and send you the confirmation by e-mail.',
+    waitlistChoice: 'Join the waitlist for this day',
     locale: 'en-GB',
   },
 };
@@ -62,11 +66,13 @@ function selectField(id, labelText, hintText) {
 /**
  * Builds a picker into `container`. `options`: `idPrefix`, `service` (key), `offices`
  * (from GET /api/v1/offices), `office` (preselected id, optional), `lang()` ('de'|'en'),
- * `onChange(choice|null)`, `exclude` (a start to leave out, e.g. the current appointment).
+ * `onChange(choice|null)`, `exclude` (a start to leave out, e.g. the current appointment),
+ * `waitlist` (true: a full opening day offers the waitlist; the choice is then
+ * `{ office, date, waitlist: true }` instead of `{ office, start }`).
  * Returns `{ value(), redraw(), reload(), ready }`.
  */
 export function createSlotPicker(container, options) {
-  const { idPrefix, service, offices, lang, onChange = () => {}, exclude = null } = options;
+  const { idPrefix, service, offices, lang, onChange = () => {}, exclude = null, waitlist = false } = options;
   const t = () => TEXT[lang()];
   const office = selectField(`${idPrefix}-office`, t().office);
   const day = selectField(`${idPrefix}-day`, t().day, t().dayHint);
@@ -115,7 +121,10 @@ export function createSlotPicker(container, options) {
     }
     const free = slots.slots.filter((s) => s.start.slice(0, 16) !== exclude);
     status.textContent = free.length ? t().found(free.length) : t().none;
-    if (!free.length) return;
+    if (!free.length) {
+      if (waitlist && isOpeningDay(slots.office, slots.date)) times.append(waitlistOffer());
+      return;
+    }
     const fieldset = element('fieldset', 'kern-fieldset slot-fieldset');
     const legend = element('legend', 'kern-label', t().times(formatDay(slots.date, t().locale)));
     fieldset.append(legend);
@@ -154,6 +163,36 @@ export function createSlotPicker(container, options) {
       fieldset.append(groupBox);
     }
     times.append(fieldset);
+  }
+
+  /** True when the office opens on `date` (weekly hours, no closing day): a full day, not a closed one. */
+  function isOpeningDay(officeId, date) {
+    const o = offices.find((x) => x.id === officeId);
+    if (!o) return false;
+    const weekday = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'][new Date(`${date}T12:00:00Z`).getUTCDay()];
+    const closed = (o.closed_days ?? []).some((d) => (typeof d === 'string' ? d : d.date) === date);
+    return !closed && (o.hours?.days?.[weekday] ?? []).length > 0;
+  }
+
+  function waitlistOffer() {
+    const box = element('div', 'kern-stack slot-waitlist');
+    box.append(element('p', 'kern-body', t().waitlistText));
+    const check = element('div', 'kern-form-check');
+    const input = element('input', 'kern-form-check__checkbox');
+    input.type = 'checkbox';
+    input.id = `${idPrefix}-waitlist`;
+    input.checked = Boolean(chosen?.waitlist && chosen.date === slots.date && chosen.office === slots.office);
+    const date = slots.date;
+    const officeId = slots.office;
+    input.addEventListener('change', () => {
+      chosen = input.checked ? { office: officeId, date, waitlist: true } : null;
+      onChange(chosen);
+    });
+    const label = element('label', 'kern-label', t().waitlistChoice);
+    label.htmlFor = input.id;
+    check.append(input, label);
+    box.append(check);
+    return box;
   }
 
   async function load(date) {

@@ -71,6 +71,10 @@ const TEXT = {
     mailNote: 'Eine E-Mail mit der Bestätigung, einer Kalenderdatei und Ihrem persönlichen Link ist unterwegs.',
     openMine: 'Mein Termin öffnen',
     mineHint: 'Dort prüfen Sie Kamera und Mikrofon, melden sich am Termintag an oder sagen ab.',
+    doneWaitlist: 'Sie stehen auf der Warteliste',
+    waitlistWhen: (day, position) => `Warteliste für ${day}, Platz ${position}`,
+    waitlistNote: 'Wird an diesem Tag ein Termin frei, buchen wir ihn der Reihe nach für Sie und schicken Ihnen die Bestätigung per E-Mail. Bis dahin kommt keine E-Mail: Bewahren Sie den Link unten auf, er ist Ihr Zugang.',
+    waitlistHint: 'Dort sehen Sie Ihren Platz und können die Warteliste wieder verlassen.',
     at: (day, time) => `${day}, ${time} Uhr`,
     health: 'Betriebszustand (/health)',
     locale: 'de-DE',
@@ -138,6 +142,10 @@ const TEXT = {
     mailNote: 'An e-mail with the confirmation, a calendar file and your personal link is on its way.',
     openMine: 'Open my appointment',
     mineHint: 'There you check camera and microphone, check in on the day or cancel.',
+    doneWaitlist: 'You are on the waitlist',
+    waitlistWhen: (day, position) => `Waitlist for ${day}, place ${position}`,
+    waitlistNote: 'If an appointment becomes free on that day, we book it for you in order of joining and send you the confirmation by e-mail. Until then no e-mail comes: keep the link below, it is your access.',
+    waitlistHint: 'There you see your place and can leave the waitlist.',
     at: (day, time) => `${day}, ${time}`,
     health: 'Service health (/health)',
     locale: 'en-GB',
@@ -282,6 +290,7 @@ function update() {
       service: selected.key,
       offices,
       lang: language.lang,
+      waitlist: true,
       onChange: (choice) => {
         if (!choice) return;
         formErrors.querySelector('a[href="#book-office"]')?.closest('li')?.remove();
@@ -424,17 +433,19 @@ form.addEventListener('submit', async (event) => {
       return;
     }
     const nonce = await solve(challenge.data.challenge, challenge.data.bits);
-    const request = { service: selected.key, office: choice.office, start: choice.start, contact };
+    const request = choice.waitlist
+      ? { service: selected.key, office: choice.office, date: choice.date, contact }
+      : { service: selected.key, office: choice.office, start: choice.start, contact };
     // The same booking retried keeps its key, so a lost reply never books twice.
     const same = JSON.stringify(request);
     if (same !== lastRequest) idempotencyKey = crypto.randomUUID();
     lastRequest = same;
-    const result = await api('/api/v1/bookings', {
+    const result = await api(choice.waitlist ? '/api/v1/waitlist' : '/api/v1/bookings', {
       method: 'POST', body: { ...request, proof: { challenge: challenge.data.challenge, nonce } }, idempotencyKey,
     });
     powBox.hidden = true;
     if (result.ok) {
-      confirmation = result.data;
+      confirmation = { ...result.data, waitlist: Boolean(choice.waitlist) };
       drawConfirmation();
       document.getElementById('done-heading').focus();
       return;
@@ -470,16 +481,22 @@ function drawConfirmation() {
   const s = services.find((x) => x.key === c.service);
   row(t().reference, c.reference);
   row(t().what, s ? serviceName(s) : c.service);
-  row(t().when, t().at(formatDay(c.appointment.start, t().locale), formatTime(c.appointment.start)));
+  if (c.waitlist) {
+    row(t().when, t().waitlistWhen(formatDay(c.date, t().locale), c.position));
+  } else {
+    row(t().when, t().at(formatDay(c.appointment.start, t().locale), formatTime(c.appointment.start)));
+  }
   row(t().where, t().whereVideo(officeName(c.office)));
-  const mail = alertBox('info', t().mailNote);
+  document.getElementById('done-heading').textContent = c.waitlist ? t().doneWaitlist : t().doneHeading;
+  const mail = alertBox('info', c.waitlist ? t().waitlistNote : t().mailNote);
   const open = element('a', 'kern-btn kern-btn--primary');
   open.id = 'open-mine';
   // The link carries the token in its fragment: never sent to the server.
   open.href = new URL(c.appointment_link, location.href).pathname + new URL(c.appointment_link, location.href).hash;
   open.append(element('span', 'kern-label', t().openMine));
-  box.replaceChildren(details, mail, element('p', 'kern-body', t().mineHint), open);
+  box.replaceChildren(details, mail, element('p', 'kern-body', c.waitlist ? t().waitlistHint : t().mineHint), open);
   document.body.dataset.booked = c.reference;
+  if (c.waitlist) document.body.dataset.waitlisted = String(c.position);
 }
 
 function redraw() {

@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 
 import { CHROMIUM, DESKTOP, ROOT, axeViolations, describeViolations } from './harness.js';
 import {
-  PHONE_375, bookByApi, fitsWidth, linksFromMail, solve, startCitizenServer, tabUntil,
+  PHONE_375, bookByApi, fitsWidth, linksFromMail, registerTinyOffice, solve, startCitizenServer, tabUntil,
 } from './support/citizen.mjs';
 import { startSmtpSink } from './support/smtp.mjs';
 import { DEMO, signInByKeyboard } from './support/staff.mjs';
@@ -466,4 +466,53 @@ test('rescheduling moves the appointment to the chosen time', { timeout: 90_000 
   assert.match(await page.textContent('[data-field="when"]'), new RegExp(target.slice(11, 16)));
   await assertAccessible(page, 'rescheduled');
   await page.context().close();
+});
+
+test('on a full day the citizen joins the waitlist; a cancellation books the freed seat for them, live on their page and by mail', { timeout: 150_000 }, async () => {
+  const office = 'testklein';
+  await registerTinyOffice(server.url, office);
+  // One booking fills the office's day (one 15-minute window, one seat).
+  const blocker = await bookByApi(server.url, { service: VIDEO_SERVICE, email: 'blocker@example.org', office });
+  assert.equal(blocker.appointment.start.slice(0, 10), server.day, 'the blocking booking is today');
+
+  const page = await openPage('termin.html');
+  await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
+  await page.selectOption('#book-office', office);
+  await page.waitForSelector(`#book-day option[value="${server.day}"]`, { state: 'attached' });
+  await page.selectOption('#book-day', server.day);
+  await page.waitForSelector('#book-waitlist');
+  assert.match(await page.textContent('#book-status'), /keine Uhrzeit frei/);
+  assert.equal(await page.locator('input[name="book-slot"]').count(), 0, 'no time is offered on the full day');
+  await page.check('#book-waitlist');
+  await page.fill('#name', 'Wanda Warteliste');
+  await page.fill('#email', 'wanda@example.org');
+  await page.check('#consent');
+  await assertAccessible(page, 'waitlist offer');
+  await page.click('#submit');
+  await page.waitForSelector('body[data-waitlisted]', { timeout: 60_000 });
+  assert.equal(await page.getAttribute('body', 'data-waitlisted'), '1', 'first in line');
+  assert.match(await page.textContent('#done-heading'), /Warteliste/);
+  assert.match(await page.textContent('#confirmation'), /Platz 1/);
+  await assertAccessible(page, 'waitlist confirmation');
+  const link = await page.getAttribute('#open-mine', 'href');
+  await page.context().close();
+
+  const mine = await openPage(link);
+  assert.equal(await mine.getAttribute('body', 'data-status'), 'waitlisted');
+  assert.match(await mine.textContent('[data-field="when"]'), /Warteliste .* Platz 1/);
+  await mine.waitForFunction(() => ['polling', 'stream'].includes(document.body.dataset.live));
+  await assertAccessible(mine, 'waitlisted case');
+
+  // The blocking citizen cancels: the freed seat is booked for the first in line.
+  const cancelled = await fetch(new URL('api/v1/my-case/cancel', server.url), {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${blocker.access_token}`, 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: '{}',
+  });
+  assert.equal(cancelled.status, 200, await cancelled.text());
+  await mine.waitForSelector('body[data-status="booked"]', { timeout: 30_000 });
+  assert.match(await mine.textContent('[data-field="when"]'), /10:00/);
+  const mail = await linksFromMail(sink, 'wanda@example.org');
+  assert.match(mail.text, /Terminbestätigung|Ihr Termin ist gebucht/);
+  await mine.context().close();
 });

@@ -35,10 +35,15 @@ pub fn follow(state: AppState, citizen: CitizenCase) -> impl Stream<Item = MyCas
 }
 
 impl Follower {
-    /// The partition the case's summary row lives in.
+    /// The office day the case's view depends on: its appointment's (the waiting position), or
+    /// the day it waits for on the waitlist (a seat booked for someone ahead moves it up).
     fn partition(&self) -> Option<String> {
-        let office = self.citizen.case.office()?;
-        let day = self.citizen.case.appointment()?.local_date();
+        let case = &self.citizen.case;
+        let office = case.office()?;
+        let day = case
+            .appointment()
+            .map(|a| a.local_date())
+            .or_else(|| case.waitlisted_for())?;
         Some(format!("{}/{day}", office.as_str()))
     }
 

@@ -174,14 +174,14 @@ export function solve(challenge, bits) {
 }
 
 /** Books the first free slot of `service` on the server's today-or-later through the API. */
-export async function bookByApi(url, { service, email, name = 'Testperson', language = 'de' }) {
+export async function bookByApi(url, { service, email, name = 'Testperson', language = 'de', office = 'potsdam-mitte' }) {
   const api = (path) => new URL(path, url).toString();
   const dateHeader = (await fetch(api('api/v1/offices'))).headers.get('date');
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date(dateHeader));
   const [y, m, d] = today.split('-').map(Number);
   for (let i = 0; i < 14; i += 1) {
     const date = new Date(Date.UTC(y, m - 1, d + i)).toISOString().slice(0, 10);
-    const slots = await (await fetch(api(`api/v1/offices/potsdam-mitte/slots?service=${service}&date=${date}`))).json();
+    const slots = await (await fetch(api(`api/v1/offices/${office}/slots?service=${service}&date=${date}`))).json();
     if (!slots.slots?.length) continue;
     const { challenge, bits } = await (await fetch(api('api/v1/bookings/challenge'))).json();
     const response = await fetch(api('api/v1/bookings'), {
@@ -189,7 +189,7 @@ export async function bookByApi(url, { service, email, name = 'Testperson', lang
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
       body: JSON.stringify({
         service,
-        office: 'potsdam-mitte',
+        office,
         start: slots.slots.at(-1).start.slice(0, 16),
         contact: { name, email, language },
         proof: { challenge, nonce: solve(challenge, bits) },
@@ -199,6 +199,42 @@ export async function bookByApi(url, { service, email, name = 'Testperson', lang
     return response.json();
   }
   throw new Error(`no free slot for ${service} in 14 days`);
+}
+
+/** Signs in as the demo admin by API; resolves with the session cookie (`name=value`). */
+export async function adminCookie(url) {
+  const response = await fetch(new URL('api/v1/session', url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ username: 'admin', password: 'demo-admin-passwort' }),
+  });
+  if (response.status !== 200) throw new Error(`admin sign-in: HTTP ${response.status}`);
+  return response.headers.get('set-cookie').split(';')[0];
+}
+
+/**
+ * Registers an office through the admin API that opens Monday to Friday 10:00–10:15 with one
+ * seat: one appointment a day, so a single booking fills a day.
+ */
+export async function registerTinyOffice(url, id) {
+  const window = [['10:00', '10:15']];
+  const response = await fetch(new URL('api/v1/admin/offices', url), {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID(), Cookie: await adminCookie(url),
+      // A cookie-carrying request must say where it comes from (the CSRF guard).
+      Origin: new URL(url).origin,
+    },
+    body: JSON.stringify({
+      id,
+      name: 'Bürgerservice Testklein',
+      address: '14467 Potsdam',
+      hours: { mon: window, tue: window, wed: window, thu: window, fri: window },
+      slot_minutes: 15,
+      seats: 1,
+    }),
+  });
+  if (response.status !== 201) throw new Error(`office registration: HTTP ${response.status} ${await response.text()}`);
 }
 
 /** Presses Tab (at most `limit` times) until `matches(activeElement description)` is true. */

@@ -72,6 +72,7 @@ const TEXT = {
     openMine: 'Mein Termin öffnen',
     mineHint: 'Dort prüfen Sie Kamera und Mikrofon, melden sich am Termintag an oder sagen ab.',
     doneWaitlist: 'Sie stehen auf der Warteliste',
+    documentsTitle: 'Bitte halten Sie im Gespräch bereit:',
     waitlistWhen: (day, position) => `Warteliste für ${day}, Platz ${position}`,
     waitlistNote: 'Wird an diesem Tag ein Termin frei, buchen wir ihn der Reihe nach für Sie und schicken Ihnen die Bestätigung per E-Mail. Bis dahin kommt keine E-Mail: Bewahren Sie den Link unten auf, er ist Ihr Zugang.',
     waitlistHint: 'Dort sehen Sie Ihren Platz und können die Warteliste wieder verlassen.',
@@ -143,6 +144,7 @@ const TEXT = {
     openMine: 'Open my appointment',
     mineHint: 'There you check camera and microphone, check in on the day or cancel.',
     doneWaitlist: 'You are on the waitlist',
+    documentsTitle: 'Please have ready in the call:',
     waitlistWhen: (day, position) => `Waitlist for ${day}, place ${position}`,
     waitlistNote: 'If an appointment becomes free on that day, we book it for you in order of joining and send you the confirmation by e-mail. Until then no e-mail comes: keep the link below, it is your access.',
     waitlistHint: 'There you see your place and can leave the waitlist.',
@@ -238,10 +240,19 @@ function drawTriage() {
   });
   let box;
   if (s.channel === 'video') {
-    box = alertBox('success', t().videoTitle, [
+    const parts = [
       element('p', 'kern-body', `${serviceName(s)}: ${t().videoBody(s.appointment_minutes)}`),
       element('p', 'kern-body', feeText(s)),
-    ]);
+    ];
+    // Documents the office set for this service (admin API): shown before the citizen books.
+    const documents = s.required_documents ?? [];
+    if (documents.length) {
+      parts.push(element('p', 'kern-body kern-body--bold', t().documentsTitle));
+      const list = element('ul', 'kern-list kern-list--bullet required-documents');
+      for (const d of documents) list.append(element('li', null, language.lang() === 'en' ? d.en : d.de));
+      parts.push(list);
+    }
+    box = alertBox('success', t().videoTitle, parts);
   } else if (s.channel === 'in_person') {
     const route = element('ul', 'kern-list office-list');
     for (const o of offices) {

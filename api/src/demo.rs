@@ -9,12 +9,15 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use domain::case::{
     Appointment, Case, CaseChannel, CaseCommand, Contact, IdentityMethod, Language, Outcome,
     WaiverReason,
 };
-use domain::catalogue::{Catalogue, Service};
+use domain::catalogue::{
+    Catalogue, CatalogueChanges, CatalogueCommand, RequiredDocument, Service, ServiceChange,
+    CATALOGUE_STREAM,
+};
 use domain::office::{DayOfWeek, Office, OfficeCommand, WeeklyHours};
 use domain::schedule::{OpeningInterval, Schedule, ScheduleCommand, ScheduleId};
 use domain::{
@@ -160,9 +163,12 @@ impl Seeder {
             self.register_office(office, name, address, seats, opened_at - Duration::days(30))
                 .await?;
         }
+        self.required_documents(opened_at).await?;
+        // Today (the scenario's snapshot, whatever weekday it is) and the next four working days:
+        // the offices are closed on weekends, so no weekend day is opened for booking.
+        let days = self.demo_days();
         for (office, seats) in OFFICES {
-            for offset in 0..5 {
-                let date = self.day + Duration::days(offset);
+            for &date in &days {
                 let schedule = ScheduleId::new(OfficeId::parse(office)?, date);
                 self.schedule(
                     &schedule,
@@ -209,16 +215,69 @@ impl Seeder {
         for (i, ((h, m), stage)) in babelsberg.into_iter().enumerate() {
             self.case(1, i + 3, Some((self.day, h, m)), stage).await?;
         }
-        for offset in 1..5 {
-            let date = self.day + Duration::days(offset);
+        for (offset, &date) in days.iter().enumerate().skip(1) {
             for (i, (h, m)) in [(8, 30), (9, 45), (13, 15)].into_iter().enumerate() {
-                let office = (offset as usize + i) % 2;
-                self.case(office, offset as usize * 3 + i, Some((date, h, m)), Booked)
+                let office = (offset + i) % 2;
+                self.case(office, offset * 3 + i, Some((date, h, m)), Booked)
                     .await?;
             }
         }
         self.case(0, 7, None, Unscheduled).await?;
         Ok(())
+    }
+
+    /// An admin's catalogue changes as the demo office would set them: what to have ready for
+    /// the two most common video services (an identity document; for registering a new address
+    /// also the landlord's confirmation, § 19 BMG).
+    async fn required_documents(&self, at: DateTime<Utc>) -> anyhow::Result<()> {
+        let id_card = RequiredDocument {
+            key: "identity_document".into(),
+            de: "Personalausweis oder Reisepass".into(),
+            en: "Identity card or passport".into(),
+        };
+        let landlord = RequiredDocument {
+            key: "landlord_confirmation".into(),
+            de: "Wohnungsgeberbestätigung".into(),
+            en: "Landlord's confirmation of moving in".into(),
+        };
+        let stream = StreamId::new(CATALOGUE_STREAM)?;
+        for (key, documents) in [
+            ("wohnsitz_anmeldung", vec![id_card.clone(), landlord]),
+            ("meldebescheinigung", vec![id_card]),
+        ] {
+            let Some(seed) = self.catalogue.get(&ServiceKey::parse(key)?) else {
+                continue;
+            };
+            self.repo
+                .execute::<CatalogueChanges>(
+                    &stream,
+                    CatalogueCommand::ChangeService {
+                        seed: Box::new(seed.clone()),
+                        change: ServiceChange {
+                            required_documents: Some(documents),
+                            ..ServiceChange::default()
+                        },
+                        actor: Actor::System,
+                        at,
+                    },
+                )
+                .await
+                .with_context(|| format!("demo required documents of {key}"))?;
+        }
+        Ok(())
+    }
+
+    /// The scenario's day and the four working days after it.
+    fn demo_days(&self) -> Vec<NaiveDate> {
+        let mut days = vec![self.day];
+        let mut date = self.day;
+        while days.len() < 5 {
+            date += Duration::days(1);
+            if !matches!(date.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+                days.push(date);
+            }
+        }
+        days
     }
 
     /// Registers an office open Monday to Friday, 8–12 and 13–18, on a 15-minute grid.

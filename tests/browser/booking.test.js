@@ -133,6 +133,8 @@ test('a citizen books a video appointment, gets the mail, checks the devices and
   const page = await openPage('termin.html');
   await chooseService(page, 'Meldebescheinigung', VIDEO_SERVICE);
   assert.match(await page.textContent('[data-triage="video"]'), /per Video/);
+  // The documents the office set for the service (demo data, through catalogue events).
+  assert.match(await page.textContent('[data-triage="video"] .required-documents'), /Personalausweis oder Reisepass/);
   const start = await pickFirstSlot(page);
   const serverToday = await page.inputValue('#book-day');
   assert.equal(start.slice(0, 10), serverToday, 'the first free time is on the server\'s today');

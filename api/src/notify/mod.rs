@@ -291,8 +291,7 @@ impl Notifier {
     /// The office's display name from its aggregate; `None` when it has no profile (texts then
     /// fall back to the office id). A store error is a retryable failure like any other.
     async fn office_name(&self, office: &domain::OfficeId) -> Result<Option<String>, NotifyError> {
-        let stream =
-            StreamId::new(office.stream_name()).map_err(|e| NotifyError::Store(e.into()))?;
+        let stream = StreamId::new(office.stream_name())?;
         let loaded = match self
             .repository()
             .load::<domain::office::Office>(&stream)

@@ -251,6 +251,7 @@ async fn serve_app(
         guard.finish(true);
     }));
     runners.push(no_show::spawn(&state, &stop_rx));
+    runners.push(booking::reconcile::spawn(&state, &stop_rx));
     // Open event streams end as soon as shutdown begins, or the server would wait for them.
     let live = state.live.clone();
     let shutdown = async move {

@@ -17,6 +17,7 @@
 
 pub mod open_bookings;
 pub mod pow;
+pub mod reconcile;
 pub mod schedules;
 pub mod waitlist;
 pub mod waitlist_follower;

@@ -827,4 +827,5 @@ async fn ten_thousand_concurrent_bookings_fill_one_hundred_one_seat_slots_exactl
     ten_thousand_concurrent_bookings_fill_one_hundred_one_seat_slots_exactly(Store::Postgres).await;
 }
 
+mod reconcile;
 mod waitlist;

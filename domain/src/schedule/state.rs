@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::event::ScheduleEvent;
@@ -75,6 +75,9 @@ pub struct Booking {
     pub service: ServiceKey,
     pub start: NaiveDateTime,
     pub duration_minutes: u32,
+    /// When the seat was taken (so a seat whose case never followed can be told from one whose
+    /// case is being written right now).
+    pub booked_at: DateTime<Utc>,
 }
 
 impl Booking {
@@ -179,6 +182,7 @@ impl Schedule {
                 service,
                 start,
                 duration_minutes,
+                at,
                 ..
             } => {
                 self.bookings.insert(
@@ -187,6 +191,7 @@ impl Schedule {
                         service: service.clone(),
                         start: *start,
                         duration_minutes: *duration_minutes,
+                        booked_at: *at,
                     },
                 );
             }

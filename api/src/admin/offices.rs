@@ -9,16 +9,18 @@
 //! cancelled or moved first, a booking is never dropped silently. A closed date shows no free
 //! slots and takes no bookings, even if its schedule day was opened before.
 //!
-//! Known gap: the booking count and the closing are two steps over two streams (schedule day,
-//! office). A booking that loaded the office before the close and appends its seat after the
-//! count can still land on the closed date; it is then kept (never dropped) and shows in the
-//! schedule and the clerk's queue. Closing through the schedule stream would remove the gap.
+//! Closing goes through the day's schedule first (`ScheduleCommand::CloseDay`, under the same
+//! per-day lock and expected version as booking), then the office. The schedule refuses to close
+//! while a seat is booked and refuses every booking once closed, so a booking racing a close
+//! either lands first (and the close is refused) or is refused: never a booking on a closed day.
+//! Reopening opens the schedule first, then the office; a failure between the two leaves the
+//! day refused by one of them, never bookable while the other thinks it closed.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use domain::office::{Office, OfficeCommand, OfficeError};
-use domain::schedule::ScheduleId;
+use domain::schedule::{ScheduleCommand, ScheduleError, ScheduleId};
 use domain::OfficeId;
 use serde::{Deserialize, Serialize};
 use store::repository::{CommandError, Repository};
@@ -403,20 +405,42 @@ pub async fn close_day(
     let request = body(request)?;
     let date = parse_day(&request.date)
         .ok_or_else(|| ApiError::InvalidBody("date: expected YYYY-MM-DD".into()))?;
-    load(&state, &office).await?;
+    let (office_state, version) = load(&state, &office).await?;
+    if request.expected_version.is_some_and(|v| v != version) {
+        return Err(ApiError::Conflict(format!(
+            "the office is at version {version}, not {}",
+            request.expected_version.unwrap_or_default()
+        )));
+    }
     let now = Utc::now();
-    let schedule = state
+    // The day's schedule decides first, under the same lock and expected version as booking:
+    // it refuses to close while a seat is booked, and refuses every booking once closed. So a
+    // booking racing this request either lands first (and the close is refused) or is refused.
+    let closed = state
         .booking
         .schedules
-        .current(&ScheduleId::new(office.clone(), date), None, now)
-        .await
-        .map_err(crate::booking::schedule_error)?;
-    let booked = schedule.bookings().len();
-    if booked > 0 {
-        return Err(ApiError::RuleViolated(format!(
-            "{booked} appointment(s) are booked at this office on {date}; cancel or move them \
-             before closing the day"
-        )));
+        .execute(
+            &ScheduleId::new(office.clone(), date),
+            office_state.day_setup(date).as_ref(),
+            ScheduleCommand::CloseDay {
+                actor: actor_of(&principal),
+                at: now,
+            },
+            now,
+        )
+        .await;
+    match closed {
+        // Closed by an earlier attempt whose office change did not land, or a day the weekly
+        // hours never open: nothing can be booked on it either way.
+        Ok(_)
+        | Err(CommandError::Rejected(ScheduleError::DayClosed | ScheduleError::DayNotOpened)) => {}
+        Err(CommandError::Rejected(ScheduleError::DayHasBookings { booked })) => {
+            return Err(ApiError::RuleViolated(format!(
+                "{booked} appointment(s) are booked at this office on {date}; cancel or move \
+                 them before closing the day"
+            )))
+        }
+        Err(error) => return Err(crate::booking::schedule_error(error)),
     }
     let command = OfficeCommand::CloseDay {
         date,
@@ -456,10 +480,38 @@ pub async fn reopen_day(
     let office = office_id(&office)?;
     let date = parse_day(&date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
+    let (_, version) = load(&state, &office).await?;
+    if query.expected_version.is_some_and(|v| v != version) {
+        return Err(ApiError::Conflict(format!(
+            "the office is at version {version}, not {}",
+            query.expected_version.unwrap_or_default()
+        )));
+    }
+    let now = Utc::now();
+    // The schedule opens first: should the office change fail, the office still refuses the
+    // day, so the two never disagree in the direction that books a closed day.
+    let reopened = state
+        .booking
+        .schedules
+        .execute(
+            &ScheduleId::new(office.clone(), date),
+            None,
+            ScheduleCommand::ReopenDay {
+                actor: actor_of(&principal),
+                at: now,
+            },
+            now,
+        )
+        .await;
+    match reopened {
+        Ok(_)
+        | Err(CommandError::Rejected(ScheduleError::NotClosed | ScheduleError::DayNotOpened)) => {}
+        Err(error) => return Err(crate::booking::schedule_error(error)),
+    }
     let command = OfficeCommand::ReopenDay {
         date,
         actor: actor_of(&principal),
-        at: Utc::now(),
+        at: now,
     };
     change(&state, &office, query.expected_version, command).await
 }

@@ -26,6 +26,16 @@ pub const SCHEDULE_EVENT_SCHEMAS: &[EventSchema] = &[
         current_version: 1,
         personal_fields: &[],
     },
+    EventSchema {
+        event_type: "DayClosed",
+        current_version: 1,
+        personal_fields: &[],
+    },
+    EventSchema {
+        event_type: "DayReopened",
+        current_version: 1,
+        personal_fields: &[],
+    },
 ];
 
 const CODEC: EventCodec = EventCodec {

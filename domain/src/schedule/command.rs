@@ -45,4 +45,10 @@ pub enum ScheduleCommand {
         actor: Actor,
         at: DateTime<Utc>,
     },
+    /// Closes the day (the office is closed on it): refused while any seat is booked, and no seat
+    /// can be booked while it is closed. Decided under the day's lock, so a booking and a
+    /// closing can never both win.
+    CloseDay { actor: Actor, at: DateTime<Utc> },
+    /// Makes a closed day bookable again.
+    ReopenDay { actor: Actor, at: DateTime<Utc> },
 }

@@ -49,4 +49,12 @@ pub enum ScheduleError {
     SameCapacity(u32),
     #[error("{booked} bookings overlap at one time; the capacity cannot drop below that")]
     CapacityBelowBookings { booked: u32 },
+    #[error("the office is closed on this day")]
+    DayClosed,
+    #[error(
+        "{booked} appointment(s) are booked on this day; cancel or move them before closing it"
+    )]
+    DayHasBookings { booked: usize },
+    #[error("the day is not closed")]
+    NotClosed,
 }

@@ -47,6 +47,18 @@ pub enum ScheduleEvent {
         actor: Actor,
         at: DateTime<Utc>,
     },
+    DayClosed {
+        office: OfficeId,
+        date: NaiveDate,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    DayReopened {
+        office: OfficeId,
+        date: NaiveDate,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
 }
 
 impl ScheduleEvent {
@@ -56,7 +68,9 @@ impl ScheduleEvent {
             ScheduleEvent::DayOpened { at, .. }
             | ScheduleEvent::SlotBooked { at, .. }
             | ScheduleEvent::SlotReleased { at, .. }
-            | ScheduleEvent::CapacityChanged { at, .. } => *at,
+            | ScheduleEvent::CapacityChanged { at, .. }
+            | ScheduleEvent::DayClosed { at, .. }
+            | ScheduleEvent::DayReopened { at, .. } => *at,
         }
     }
 }

@@ -125,6 +125,33 @@ impl Schedule {
                     },
                 ])
             }
+            ScheduleCommand::CloseDay { actor, at } => {
+                if self.closed {
+                    return Err(ScheduleError::DayClosed);
+                }
+                if !self.bookings.is_empty() {
+                    return Err(ScheduleError::DayHasBookings {
+                        booked: self.bookings.len(),
+                    });
+                }
+                Ok(vec![ScheduleEvent::DayClosed {
+                    office,
+                    date,
+                    actor,
+                    at,
+                }])
+            }
+            ScheduleCommand::ReopenDay { actor, at } => {
+                if !self.closed {
+                    return Err(ScheduleError::NotClosed);
+                }
+                Ok(vec![ScheduleEvent::DayReopened {
+                    office,
+                    date,
+                    actor,
+                    at,
+                }])
+            }
             ScheduleCommand::ChangeCapacity { seats, actor, at } => {
                 if seats == 0 {
                     return Err(ScheduleError::NoSeats);
@@ -158,6 +185,9 @@ impl Schedule {
         duration_minutes: u32,
         moving: Option<CaseId>,
     ) -> Result<(), ScheduleError> {
+        if self.closed {
+            return Err(ScheduleError::DayClosed);
+        }
         if duration_minutes == 0 || duration_minutes > MAX_DURATION_MINUTES {
             return Err(ScheduleError::InvalidDuration);
         }

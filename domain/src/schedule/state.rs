@@ -95,9 +95,16 @@ impl Booking {
 pub struct Schedule {
     pub(super) day: Option<ScheduleDay>,
     pub(super) bookings: BTreeMap<CaseId, Booking>,
+    /// The office is closed on this day: nothing can be booked.
+    pub(super) closed: bool,
 }
 
 impl Schedule {
+    /// True while the day is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     /// The day's setup; `None` until it is opened.
     pub fn day(&self) -> Option<&ScheduleDay> {
         self.day.as_ref()
@@ -120,7 +127,7 @@ impl Schedule {
         let Some(day) = &self.day else {
             return Vec::new();
         };
-        if duration_minutes == 0 || day.slot_minutes == 0 {
+        if self.closed || duration_minutes == 0 || day.slot_minutes == 0 {
             return Vec::new();
         }
         let mut slots = Vec::new();
@@ -198,6 +205,8 @@ impl Schedule {
             ScheduleEvent::SlotReleased { case_id, .. } => {
                 self.bookings.remove(case_id);
             }
+            ScheduleEvent::DayClosed { .. } => self.closed = true,
+            ScheduleEvent::DayReopened { .. } => self.closed = false,
             ScheduleEvent::CapacityChanged { seats, .. } => {
                 if let Some(day) = &mut self.day {
                     day.seats = *seats;

@@ -428,6 +428,13 @@ fn every_schedule_event_decodes_to_itself_after_encoding() {
             actor: Actor::Clerk(ADMIN),
             at: at(),
         },
+        day_closed(),
+        ScheduleEvent::DayReopened {
+            office: office(),
+            date: date(),
+            actor: Actor::Clerk(ADMIN),
+            at: at(),
+        },
     ];
     let types: Vec<String> = events.iter().map(|e| e.encode().event_type).collect();
     let schema: Vec<&str> = SCHEDULE_EVENT_SCHEMAS
@@ -446,4 +453,62 @@ fn every_schedule_event_decodes_to_itself_after_encoding() {
         );
         assert_eq!(decoded, Ok(event));
     }
+}
+
+fn day_closed() -> ScheduleEvent {
+    ScheduleEvent::DayClosed {
+        office: office(),
+        date: date(),
+        actor: Actor::Clerk(ADMIN),
+        at: at(),
+    }
+}
+
+fn close() -> ScheduleCommand {
+    ScheduleCommand::CloseDay {
+        actor: Actor::Clerk(ADMIN),
+        at: at(),
+    }
+}
+
+#[test]
+fn a_day_without_bookings_closes_and_then_nothing_can_be_booked_until_it_reopens() {
+    let closed = given::<Schedule>([day_opened()])
+        .when(close())
+        .then_expect(vec![day_closed()]);
+    assert!(closed.is_closed());
+    assert!(
+        closed.free_slots(15).is_empty(),
+        "a closed day offers no time"
+    );
+    assert_eq!(
+        closed.handle(book(A, slot(9, 0), 15)),
+        Err(ScheduleError::DayClosed)
+    );
+    assert_eq!(closed.handle(close()), Err(ScheduleError::DayClosed));
+    let reopened = given::<Schedule>([day_opened(), day_closed()])
+        .when(ScheduleCommand::ReopenDay {
+            actor: Actor::Clerk(ADMIN),
+            at: at(),
+        })
+        .then_expect(vec![ScheduleEvent::DayReopened {
+            office: office(),
+            date: date(),
+            actor: Actor::Clerk(ADMIN),
+            at: at(),
+        }]);
+    assert!(reopened.handle(book(A, slot(9, 0), 15)).is_ok());
+}
+
+#[test]
+fn a_day_with_a_booking_cannot_close_and_an_open_day_cannot_reopen() {
+    given::<Schedule>([day_opened(), booked(A, slot(9, 0), 15)])
+        .when(close())
+        .then_error(|e| *e == ScheduleError::DayHasBookings { booked: 1 });
+    given::<Schedule>([day_opened()])
+        .when(ScheduleCommand::ReopenDay {
+            actor: Actor::Clerk(ADMIN),
+            at: at(),
+        })
+        .then_error(|e| *e == ScheduleError::NotClosed);
 }

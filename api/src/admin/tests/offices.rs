@@ -4,9 +4,11 @@
 use axum::http::{Method, StatusCode};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use domain::office::DayOfWeek;
-use domain::schedule::{ScheduleCommand, ScheduleId};
+use domain::schedule::{ScheduleCommand, ScheduleError, ScheduleId};
 use domain::{CaseId, OfficeId, ServiceKey};
 use serde_json::{json, Value};
+use store::repository::{CommandError, Repository};
+use store::StreamId;
 
 use super::harness::{test_app, Kind, TestApp, Who};
 use super::{admin_with_office, assert_problem, every_day, new_office, NORD, SERVICE};
@@ -570,7 +572,113 @@ async fn a_registered_office_opens_its_days_for_booking_at_once(kind: Kind) {
     assert!(!slots(&t, NORD, next_week()).await.is_empty());
 }
 
+/// The interleaving a count-then-close admin loses: a booking has read the office (open that
+/// day), the admin closes the day, then the booking reaches the schedule with what it read.
+async fn a_booking_that_read_the_office_before_the_day_closed_is_refused_by_the_schedule(
+    kind: Kind,
+) {
+    let t = test_app(kind).await;
+    let admin = admin_with_office(&t, NORD).await;
+    let office = OfficeId::parse(NORD).unwrap();
+    let date = next_week();
+    let book = |date: NaiveDate, setup: domain::office::DaySetup| {
+        let state = t.state.clone();
+        let office = office.clone();
+        async move {
+            let now = Utc::now();
+            state
+                .booking
+                .schedules
+                .execute(
+                    &ScheduleId::new(office, date),
+                    Some(&setup),
+                    ScheduleCommand::BookSlot {
+                        case_id: CaseId(uuid::Uuid::now_v7()),
+                        service: ServiceKey::parse(SERVICE).unwrap(),
+                        start: date.and_time(NaiveTime::from_hms_opt(8, 0, 0).unwrap()),
+                        duration_minutes: 10,
+                        at: now,
+                    },
+                    now,
+                )
+                .await
+        }
+    };
+    let office_now = || async { t.state.booking.office(&office).await.unwrap().unwrap() };
+    let booked_on = |date: NaiveDate| {
+        let state = t.state.clone();
+        let office = office.clone();
+        async move {
+            state
+                .booking
+                .schedules
+                .current(&ScheduleId::new(office, date), None, Utc::now())
+                .await
+                .map(|s| s.bookings().len())
+                .unwrap_or(0)
+        }
+    };
+
+    let setup = office_now().await.day_setup(date).unwrap();
+    let answer = t
+        .call(
+            Method::POST,
+            &format!("/api/v1/admin/offices/{NORD}/closed-days"),
+            &admin,
+            Some(json!({"date": date.to_string()})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    let late = book(date, setup.clone()).await;
+    assert!(
+        matches!(late, Err(CommandError::Rejected(ScheduleError::DayClosed))),
+        "{late:?}"
+    );
+    assert_eq!(
+        booked_on(date).await,
+        0,
+        "nothing is booked on the closed day"
+    );
+
+    // Reopened, the day takes bookings again.
+    let answer = t
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/admin/offices/{NORD}/closed-days/{date}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.body);
+    assert!(book(date, setup).await.is_ok());
+
+    // Negative control: the same interleaving against a close that counts the bookings and
+    // then closes only the office books a day the office has closed, and the check sees it.
+    let other = date + Duration::days(1);
+    let setup = office_now().await.day_setup(other).unwrap();
+    assert_eq!(booked_on(other).await, 0);
+    Repository::new(t.state.backend.events.clone())
+        .execute::<domain::office::Office>(
+            &StreamId::new(office.stream_name()).unwrap(),
+            domain::office::OfficeCommand::CloseDay {
+                date: other,
+                reason: None,
+                actor: domain::Actor::System,
+                at: Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        book(other, setup).await.is_ok(),
+        "the naive close loses the race"
+    );
+    let violated = office_now().await.day_setup(other).is_none() && booked_on(other).await > 0;
+    assert!(violated, "the check finds a booking on a closed day");
+}
+
 on_both_backends!(
+    a_booking_that_read_the_office_before_the_day_closed_is_refused_by_the_schedule,
     every_admin_endpoint_lets_only_admins_in,
     hostile_office_requests_get_4xx_problems_and_record_nothing,
     hours_seats_and_closing_days_show_in_the_free_slots,

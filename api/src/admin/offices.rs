@@ -180,6 +180,17 @@ async fn load(state: &AppState, office: &OfficeId) -> Result<(Office, u64), ApiE
     Ok((loaded.state, loaded.version))
 }
 
+/// Refuses a stale `expected` version before a change that writes another stream first (the
+/// schedule of a closed or reopened day), so a 409 leaves nothing half done.
+fn check_version(expected: Option<u64>, version: u64) -> Result<(), ApiError> {
+    match expected {
+        Some(expected) if expected != version => Err(ApiError::Conflict(format!(
+            "the office is at version {version}, not {expected}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Runs `command` on an existing office at `expected` (or the current version) and returns the
 /// office as it stands afterwards. A command that changes nothing returns the current office.
 async fn change(
@@ -406,12 +417,7 @@ pub async fn close_day(
     let date = parse_day(&request.date)
         .ok_or_else(|| ApiError::InvalidBody("date: expected YYYY-MM-DD".into()))?;
     let (office_state, version) = load(&state, &office).await?;
-    if request.expected_version.is_some_and(|v| v != version) {
-        return Err(ApiError::Conflict(format!(
-            "the office is at version {version}, not {}",
-            request.expected_version.unwrap_or_default()
-        )));
-    }
+    check_version(request.expected_version, version)?;
     let now = Utc::now();
     // The day's schedule decides first, under the same lock and expected version as booking:
     // it refuses to close while a seat is booked, and refuses every booking once closed. So a
@@ -481,12 +487,7 @@ pub async fn reopen_day(
     let date = parse_day(&date)
         .ok_or_else(|| ApiError::InvalidParameter("date: expected YYYY-MM-DD".into()))?;
     let (_, version) = load(&state, &office).await?;
-    if query.expected_version.is_some_and(|v| v != version) {
-        return Err(ApiError::Conflict(format!(
-            "the office is at version {version}, not {}",
-            query.expected_version.unwrap_or_default()
-        )));
-    }
+    check_version(query.expected_version, version)?;
     let now = Utc::now();
     // The schedule opens first: should the office change fail, the office still refuses the
     // day, so the two never disagree in the direction that books a closed day.

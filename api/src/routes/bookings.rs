@@ -205,15 +205,7 @@ pub async fn book(
             now,
         )
         .await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::LOCATION,
-        header::HeaderValue::from_static("/api/v1/my-case"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    let headers = created_case_headers();
     Ok((
         StatusCode::CREATED,
         headers,
@@ -228,6 +220,21 @@ pub async fn book(
             cancel_link: booked.token.cancel_link(&state.public_url),
         }),
     ))
+}
+
+/// The headers of a reply that opened a case for a citizen: where the case is read
+/// (`Location: /api/v1/my-case`) and `no-store`, because the body carries the capability token.
+pub(crate) fn created_case_headers() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::LOCATION,
+        header::HeaderValue::from_static("/api/v1/my-case"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
 use domain::{OfficeId, ServiceKey};
@@ -110,15 +110,7 @@ pub async fn join(
             now,
         )
         .await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::LOCATION,
-        header::HeaderValue::from_static("/api/v1/my-case"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
+    let headers = crate::routes::bookings::created_case_headers();
     Ok((
         StatusCode::CREATED,
         headers,

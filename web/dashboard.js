@@ -3,7 +3,8 @@
 // arrival (a case that becomes `waiting`) highlights its row with a text label, is announced in
 // an aria-live region and plays a short tone (toggle "Ton an/aus", on after sign-in). Waiting
 // rows get Admit / Hold / Send back (POST /api/v1/cases/{id}/{action}, with the row's version
-// as expected_version). German first, English on request. No personal data: the API has none.
+// as expected_version); admitted rows link to the call page (/anruf.html#case=<id>). German
+// first, English on request. No personal data: the API has none.
 
 const OFFICES = ['potsdam-mitte', 'potsdam-babelsberg'];
 const TIME_ZONE = 'Europe/Berlin';
@@ -46,6 +47,8 @@ const TEXT = {
     admit: 'Einlassen',
     hold: 'Zurückstellen',
     sendBack: 'Zurückschicken',
+    startCall: 'Videoanruf starten',
+    rejoinCall: 'Zum Videoanruf',
     actionFor: (action, time) => `${action}: Termin ${time}`,
     actionFailed: 'Die Aktion ist fehlgeschlagen; die Zeile zeigt den aktuellen Stand.',
     documents: (d) => `${d.accepted} von ${d.requested.length} angenommen, ${d.uploaded} hochgeladen`,
@@ -100,6 +103,8 @@ const TEXT = {
     admit: 'Admit',
     hold: 'Hold',
     sendBack: 'Send back',
+    startCall: 'Start the video call',
+    rejoinCall: 'Go to the video call',
     actionFor: (action, time) => `${action}: appointment ${time}`,
     actionFailed: 'The action failed; the row shows the current state.',
     documents: (d) => `${d.accepted} of ${d.requested.length} accepted, ${d.uploaded} uploaded`,
@@ -253,6 +258,17 @@ function actionButton(c, action, label, t) {
   return button;
 }
 
+/** After "Einlassen": the way into the call page for this case (the clerk opens the call). */
+function callLink(c, t) {
+  const label = c.status === 'in_call' ? t.rejoinCall : t.startCall;
+  const link = element('a', 'kern-btn kern-btn--primary kern-btn--x-small');
+  link.href = `/anruf.html#case=${encodeURIComponent(c.case_id)}`;
+  link.dataset.action = 'call';
+  link.setAttribute('aria-label', t.actionFor(label, bookedTime(c)));
+  link.append(element('span', 'kern-label', label));
+  return link;
+}
+
 function drawTable(t) {
   const box = $('table');
   box.replaceChildren();
@@ -293,6 +309,7 @@ function drawTable(t) {
       if (c.status === 'waiting') actions.append(actionButton(c, 'hold', t.hold, t));
       actions.append(actionButton(c, 'send-back', t.sendBack, t));
     }
+    if (c.status === 'admitted' || c.status === 'in_call') actions.append(callLink(c, t));
     const docs = c.documents.requested.length ? t.documents(c.documents) : '–';
     const cells = [bookedTime(c), t.services[c.service] ?? c.service, statusCell,
       formatTime(c.waiting_since), docs, formatFee(c, t), actions];

@@ -1,19 +1,30 @@
 // The device check on "Mein Termin": camera (a local preview), microphone (a level meter),
-// speaker (a test tone the citizen confirms hearing) and connection (round trips to /health).
-// Every step ends in a sentence, and the summary repeats each result as text ("passed", "failed",
-// "not checked yet"), never by colour alone. Nothing leaves the device except the /health calls.
+// speaker (a test tone the citizen confirms hearing), connection (round trips to /health) and the
+// transmission through the SFU (a real media round trip: the signalling's `join` with
+// `echo_test: true`, the SFU sends the citizen's own picture back; passed when getStats counts
+// decoded video frames, with the selected candidate pair's round-trip time). Every step ends in
+// a sentence, and the summary repeats each result as text ("passed", "failed", "not checked yet"),
+// never by colour alone. Only the /health calls and the round trip leave the device; the SFU
+// stores nothing and no video session is recorded for the round trip.
 
 import { element } from './citizen.js';
+import { createPeer } from './call/peer.js';
+import { connectSignalling } from './call/signalling.js';
+import { readStats } from './call/stats.js';
 
 const ROUND_TRIPS = 5;
 const MIC_LISTEN_MS = 4000;
 const MIC_THRESHOLD = 4;
+/** How long the round trip may take before it counts as failed. */
+const ROUNDTRIP_TIMEOUT_MS = 20_000;
+/** After the first frames, how long to wait for a round-trip time from the candidate pair. */
+const RTT_WAIT_MS = 3_000;
 
 export const DEVICE_TEXT = {
   de: {
-    steps: { camera: 'Kamera', microphone: 'Mikrofon', speaker: 'Lautsprecher', connection: 'Verbindung' },
+    steps: { camera: 'Kamera', microphone: 'Mikrofon', speaker: 'Lautsprecher', connection: 'Verbindung', roundtrip: 'Übertragung' },
     state: { pass: 'bestanden', fail: 'nicht bestanden', running: 'läuft …', none: 'noch nicht geprüft' },
-    cameraOk: (w, h) => `Bestanden: Die Kamera liefert ein Bild (${w} × ${h} Pixel). Sie sehen es oben.`,
+    cameraOk: (w, h) => `Bestanden: Die Kamera liefert ein Bild (${w} × ${h} Pixel).`,
     micListening: 'Bitte sprechen Sie ein paar Worte …',
     micOk: 'Bestanden: Ihr Mikrofon nimmt Ton auf.',
     micSilent: 'Nicht bestanden: Es kam kein Ton an. Ist das Mikrofon stumm geschaltet?',
@@ -24,15 +35,19 @@ export const DEVICE_TEXT = {
     connectionOk: (ms, quality) => `Bestanden: Antwortzeit ${ms} ms (Mittel aus ${ROUND_TRIPS} Messungen), ${quality}.`,
     quality: { good: 'gut', fair: 'ausreichend', poor: 'langsam – ein Video kann stocken' },
     connectionFail: 'Nicht bestanden: Der Server ist nicht erreichbar. Prüfen Sie Ihre Internetverbindung.',
+    roundtripRunning: 'Ihr Bild geht über den Server des Bürgeramts und kommt zurück …',
+    roundtripOk: (frames, ms) => `Bestanden: Ihr Bild kam über den Server zurück (${frames} Bilder empfangen${ms === null ? '' : `, Antwortzeit ${ms} ms`}).`,
+    roundtripFail: 'Nicht bestanden: Über den Server kam kein Bild zurück. Eine Firewall kann Videogespräche sperren; versuchen Sie ein anderes Netz (zum Beispiel das Mobilfunknetz).',
+    roundtripRefused: 'Nicht bestanden: Der Server hat die Prüfung abgelehnt. Öffnen Sie den Link aus Ihrer neuesten E-Mail.',
     denied: 'Nicht bestanden: Der Zugriff wurde nicht erlaubt. Erlauben Sie ihn in den Einstellungen Ihres Browsers und prüfen Sie erneut.',
     missing: 'Nicht bestanden: Kein passendes Gerät gefunden.',
     unsupported: 'Nicht bestanden: Ihr Browser unterstützt das nicht. Bitte nutzen Sie einen aktuellen Browser.',
     failed: 'Nicht bestanden: Das Gerät ließ sich nicht starten.',
   },
   en: {
-    steps: { camera: 'Camera', microphone: 'Microphone', speaker: 'Speaker', connection: 'Connection' },
+    steps: { camera: 'Camera', microphone: 'Microphone', speaker: 'Speaker', connection: 'Connection', roundtrip: 'Transmission' },
     state: { pass: 'passed', fail: 'failed', running: 'running …', none: 'not checked yet' },
-    cameraOk: (w, h) => `Passed: the camera delivers a picture (${w} × ${h} pixels). You see it above.`,
+    cameraOk: (w, h) => `Passed: the camera delivers a picture (${w} × ${h} pixels).`,
     micListening: 'Please say a few words …',
     micOk: 'Passed: your microphone picks up sound.',
     micSilent: 'Failed: no sound arrived. Is the microphone muted?',
@@ -43,6 +58,10 @@ export const DEVICE_TEXT = {
     connectionOk: (ms, quality) => `Passed: round trip ${ms} ms (median of ${ROUND_TRIPS} measurements), ${quality}.`,
     quality: { good: 'good', fair: 'fair', poor: 'slow – video may stutter' },
     connectionFail: 'Failed: the server cannot be reached. Check your internet connection.',
+    roundtripRunning: 'Your picture goes through the citizen office\'s server and back …',
+    roundtripOk: (frames, ms) => `Passed: your picture came back through the server (${frames} frames received${ms === null ? '' : `, round trip ${ms} ms`}).`,
+    roundtripFail: 'Failed: no picture came back through the server. A firewall may block video calls; try another network (for example mobile data).',
+    roundtripRefused: 'Failed: the server refused the check. Open the link from your latest e-mail.',
     denied: 'Failed: access was not allowed. Allow it in your browser settings and check again.',
     missing: 'Failed: no suitable device found.',
     unsupported: 'Failed: your browser does not support this. Please use a current browser.',
@@ -56,16 +75,84 @@ function mediaError(error) {
   return 'failed';
 }
 
-/** Wires the device-check section; `lang()` gives 'de' or 'en'. Returns `{ redraw(), stop() }`. */
-export function setupDeviceCheck(lang) {
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/**
+ * The media round trip through the SFU with the citizen's `token`: resolves with
+ * `{ ok: true, frames, rttMs }` once decoded video frames came back, else `{ ok: false, refused }`.
+ * `onRemote(stream)` shows what comes back. Everything it opened is closed before it resolves.
+ */
+export async function mediaRoundTrip(token, stream, onRemote) {
+  let signalling = null;
+  let peer = null;
+  let settle;
+  const outcome = new Promise((resolve) => { settle = resolve; });
+  const timer = setTimeout(() => settle({ ok: false, refused: false }), ROUNDTRIP_TIMEOUT_MS);
+  const remote = new MediaStream();
+  let iceServers = [];
+
+  const watch = async () => {
+    let firstFrames = null;
+    while (peer) {
+      const stats = await readStats(peer.pc);
+      if (stats.framesDecoded > 0) {
+        firstFrames ??= performance.now();
+        if (stats.rttMs !== null || performance.now() - firstFrames > RTT_WAIT_MS) {
+          settle({ ok: true, frames: stats.framesDecoded, rttMs: stats.rttMs });
+          return;
+        }
+      }
+      await sleep(250);
+    }
+  };
+
+  signalling = connectSignalling({
+    join: { token, echo_test: true },
+    onMessage: (message) => {
+      if (message.type === 'welcome') iceServers = message.ice_servers ?? [];
+      else if (message.type === 'admitted' && !peer) {
+        peer = createPeer({
+          iceServers,
+          send: (type, fields) => signalling?.send(type, fields),
+          onTrack: ({ track }) => {
+            remote.addTrack(track);
+            onRemote?.(remote);
+          },
+        });
+        peer.start(stream).then(watch, () => settle({ ok: false, refused: false }));
+      } else if (message.type === 'answer') peer?.answer(message.sdp).catch(() => settle({ ok: false, refused: false }));
+      else if (message.type === 'offer') peer?.offer(message.sdp, message.tracks ?? []).catch(() => settle({ ok: false, refused: false }));
+      else if (message.type === 'error' && message.problem?.status >= 400 && message.problem?.status < 500) {
+        settle({ ok: false, refused: true });
+      }
+    },
+    onClose: ({ code }) => settle({ ok: false, refused: code >= 4401 && code <= 4409 }),
+  });
+
+  const result = await outcome;
+  clearTimeout(timer);
+  signalling.send('leave');
+  signalling.close();
+  const done = peer;
+  peer = null;
+  done?.close();
+  return result;
+}
+
+/**
+ * Wires the device-check section; `lang()` gives 'de' or 'en', `token` is the citizen's
+ * capability for the round trip. Returns `{ redraw(), results(), stop() }`.
+ */
+export function setupDeviceCheck(lang, { token = null } = {}) {
   const t = () => DEVICE_TEXT[lang()];
   // Each result: { state: 'pass'|'fail'|'running'|null, text: (t) => string }.
-  const results = { camera: null, microphone: null, speaker: null, connection: null };
+  const results = { camera: null, microphone: null, speaker: null, connection: null, roundtrip: null };
   const nodes = {
     camera: document.getElementById('camera-result'),
     microphone: document.getElementById('mic-result'),
     speaker: document.getElementById('speaker-result'),
     connection: document.getElementById('connection-result'),
+    roundtrip: document.getElementById('roundtrip-result'),
   };
   const summary = document.getElementById('device-summary');
   const preview = document.getElementById('camera-preview');
@@ -207,6 +294,33 @@ export function setupDeviceCheck(lang) {
     const median = Math.max(1, Math.round(times[Math.floor(times.length / 2)]));
     const quality = median < 150 ? 'good' : median < 400 ? 'fair' : 'poor';
     return set('connection', 'pass', (x) => x.connectionOk(median, x.quality[quality]));
+  });
+
+  const roundtripButton = document.getElementById('roundtrip-button');
+  const roundtripVideo = document.getElementById('roundtrip-video');
+  roundtripButton.addEventListener('click', async () => {
+    if (!navigator.mediaDevices?.getUserMedia || !window.RTCPeerConnection) return set('roundtrip', 'fail', (x) => x.unsupported);
+    if (!token) return set('roundtrip', 'fail', (x) => x.roundtripRefused);
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    } catch (error) {
+      const reason = mediaError(error);
+      return set('roundtrip', 'fail', (x) => x[reason]);
+    }
+    streams.push(stream);
+    roundtripButton.disabled = true;
+    set('roundtrip', 'running', (x) => x.roundtripRunning);
+    const result = await mediaRoundTrip(token, stream, (remote) => {
+      roundtripVideo.srcObject = remote;
+      roundtripVideo.hidden = false;
+      roundtripVideo.setAttribute('aria-label', t().steps.roundtrip);
+    });
+    for (const track of stream.getTracks()) track.stop();
+    roundtripButton.disabled = false;
+    if (result.ok) return set('roundtrip', 'pass', (x) => x.roundtripOk(result.frames, result.rttMs));
+    roundtripVideo.hidden = true;
+    return set('roundtrip', 'fail', (x) => (result.refused ? x.roundtripRefused : x.roundtripFail));
   });
 
   draw();

@@ -52,11 +52,13 @@ const TEXT = {
     admittedTitle: 'Sie sind eingelassen!',
     admitted: 'Ihr Gespräch beginnt gleich. Halten Sie Ihren Ausweis bereit.',
     inCall: 'Ihr Gespräch läuft.',
+    joinCall: 'Jetzt dem Gespräch beitreten',
+    joinHint: 'Das Gespräch öffnet sich auf dieser Seite. Ihr Browser fragt nach Kamera und Mikrofon.',
     checkInHeading: 'Anmelden',
     checkInText: 'Heute ist Ihr Termin. Melden Sie sich an, wenn Sie bereit sind; Sie kommen dann in den Warteraum.',
     checkInButton: 'Jetzt anmelden',
     deviceHeading: 'Technik prüfen',
-    deviceIntro: 'Prüfen Sie vor dem Termin Kamera, Mikrofon, Lautsprecher und Verbindung. Ihr Bild und Ton bleiben auf Ihrem Gerät.',
+    deviceIntro: 'Prüfen Sie vor dem Termin Kamera, Mikrofon, Lautsprecher und Verbindung. Ihr Bild und Ton bleiben auf Ihrem Gerät; nur die Übertragungsprüfung schickt sie einmal über den Server des Bürgeramts zu Ihnen zurück, ohne sie zu speichern.',
     cameraHeading: 'Kamera',
     cameraButton: 'Kamera prüfen',
     micHeading: 'Mikrofon',
@@ -68,6 +70,8 @@ const TEXT = {
     speakerNotHeard: 'Ich habe nichts gehört',
     connectionHeading: 'Verbindung',
     connectionButton: 'Verbindung prüfen',
+    roundtripHeading: 'Übertragung über den Server',
+    roundtripButton: 'Übertragung prüfen',
     deviceSummary: 'Ergebnis',
     rescheduleHeading: 'Termin verschieben',
     rescheduleOpen: 'Andere Uhrzeit wählen',
@@ -123,11 +127,13 @@ const TEXT = {
     admittedTitle: 'You are admitted!',
     admitted: 'Your call starts in a moment. Have your ID card ready.',
     inCall: 'Your call is running.',
+    joinCall: 'Join the call now',
+    joinHint: 'The call opens on this page. Your browser asks for camera and microphone.',
     checkInHeading: 'Check in',
     checkInText: 'Your appointment is today. Check in when you are ready; you then enter the waiting room.',
     checkInButton: 'Check in now',
     deviceHeading: 'Check your devices',
-    deviceIntro: 'Before the appointment, check camera, microphone, speaker and connection. Your picture and sound stay on your device.',
+    deviceIntro: 'Before the appointment, check camera, microphone, speaker and connection. Your picture and sound stay on your device; only the transmission check sends them once through the citizen office\'s server and back to you, without storing them.',
     cameraHeading: 'Camera',
     cameraButton: 'Check the camera',
     micHeading: 'Microphone',
@@ -139,6 +145,8 @@ const TEXT = {
     speakerNotHeard: 'I heard nothing',
     connectionHeading: 'Connection',
     connectionButton: 'Check the connection',
+    roundtripHeading: 'Transmission through the server',
+    roundtripButton: 'Check the transmission',
     deviceSummary: 'Result',
     rescheduleHeading: 'Change the time',
     rescheduleOpen: 'Choose another time',
@@ -221,6 +229,17 @@ function estimatedTime(utc) {
   return new Intl.DateTimeFormat(t().locale, { timeStyle: 'short', timeZone: 'Europe/Berlin' }).format(new Date(utc));
 }
 
+/** The way into the call: anruf.html with the token in the fragment (never sent to the server). */
+function joinButton() {
+  const box = element('div', 'kern-stack join-call');
+  const link = element('a', 'kern-btn kern-btn--primary');
+  link.id = 'join-call';
+  link.href = `/anruf.html#token=${encodeURIComponent(token)}`;
+  link.append(element('span', 'kern-label', t().joinCall));
+  box.append(link, element('p', 'kern-body kern-body--small', t().joinHint));
+  return box;
+}
+
 function drawWaiting() {
   const c = myCase;
   const inRoom = ['waiting', 'on_hold', 'admitted', 'in_call'].includes(c.status);
@@ -240,7 +259,8 @@ function drawWaiting() {
     parts.push(box);
   } else if (c.status === 'in_call') {
     parts.push(element('p', 'kern-body kern-body--large', t().inCall));
-  } else {
+  }
+  if (c.status === 'admitted' || c.status === 'in_call') parts.push(joinButton()); else {
     const w = c.waiting;
     if (w) {
       const line = element('p', 'kern-body kern-body--large', t().waiting(w.position, estimatedTime(w.estimated_start)));
@@ -472,7 +492,7 @@ async function start() {
     return;
   }
   statusLine.textContent = t().loaded;
-  device = setupDeviceCheck(language.lang);
+  device = setupDeviceCheck(language.lang, { token });
   update(result.data);
   if (action === 'cancel') {
     if (result.data.can_cancel) showCancelConfirm();

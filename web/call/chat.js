@@ -25,7 +25,7 @@ export function setupChat({ form, input, log, error, send, self, t }) {
   const who = (line) => (line.from === self() ? t().chatYou : t().chatLine(line.name, roleLabel(t(), line.role)));
 
   const lineNode = (line) => {
-    const item = element('li', 'chat-line');
+    const item = element('div', 'chat-line');
     item.dataset.from = line.from === self() ? 'self' : 'other';
     const meta = element('p', 'chat-line__meta kern-body kern-body--small');
     meta.append(element('span', 'chat-line__who', who(line)));
@@ -41,7 +41,7 @@ export function setupChat({ form, input, log, error, send, self, t }) {
 
   function redraw() {
     if (lines.length === 0) {
-      const empty = element('li', 'chat-line chat-line--empty kern-body kern-body--muted', t().chatEmpty);
+      const empty = element('p', 'chat-line chat-line--empty kern-body kern-body--muted', t().chatEmpty);
       log.replaceChildren(empty);
     } else {
       log.replaceChildren(...lines.map(lineNode));

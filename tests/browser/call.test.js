@@ -1,0 +1,224 @@
+// The call pages in real Chromium (fake camera and microphone, WebRTC on loopback).
+//
+// First the page against a scripted signalling server (support/fake-sfu.mjs: the protocol of
+// docs/signalling.md played by the test, media through a browser peer): labels, chat, the
+// waiting room, reconnect with rejoin, ICE restart, a final refusal — things the real server does
+// not do on cue. Then the full flow against the real binary and its SFU: book → check in → the
+// clerk admits on the dashboard → opens the call → the citizen joins → frames decoded on both
+// sides through the SFU's address → chat both ways → identity checked → hang up → the case shows
+// the session; the device check's round trip; axe-core on the call page for citizen and clerk,
+// desktop and phone, German and English; an interpreter joining by invite.
+
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { DESKTOP, PHONE, ROOT, axeViolations, describeViolations } from './harness.js';
+import { callStats, endpoint, launchCallBrowser, openCallPage, waitForFrames } from './support/call.mjs';
+import { startFakeSfu } from './support/fake-sfu.mjs';
+import { startDemoServer } from './support/staff.mjs';
+
+const SHOTS = process.env.BUERGERAMT_SCREENSHOT_DIR ?? join(ROOT, 'target/screenshots');
+// The pages of this checkout, whichever checkout built the binary (the servers inherit this).
+process.env.BUERGERAMT_WEB_DIR ??= join(ROOT, 'web');
+
+let browser;
+
+before(async () => {
+  browser = await launchCallBrowser();
+  mkdirSync(SHOTS, { recursive: true });
+}, { timeout: 60_000 });
+
+after(async () => {
+  await browser?.close();
+}, { timeout: 30_000 });
+
+/** axe in German and in English on the current state; returns to the language it found. */
+async function assertAccessible(page, what) {
+  const start = await page.getAttribute('html', 'lang');
+  for (const lang of start === 'en' ? ['en', 'de'] : ['de', 'en']) {
+    if ((await page.getAttribute('html', 'lang')) !== lang) {
+      await page.click(`button[data-lang="${lang}"]`);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    }
+    const violations = await axeViolations(page);
+    assert.deepEqual(violations, [], `${what} (${lang}):\n${describeViolations(violations)}`);
+  }
+  if ((await page.getAttribute('html', 'lang')) !== start) {
+    await page.click(`button[data-lang="${start}"]`);
+    await page.waitForFunction((l) => document.documentElement.lang === l, start);
+  }
+}
+
+const FAKE_CASE = {
+  case_id: 'fake-case',
+  status: 'in_call',
+  version: 7,
+  service: { id: 'meldebescheinigung', name: 'Meldebescheinigung' },
+  appointment: { starts_at: '2026-11-25T09:00:00Z', office: 'potsdam-mitte' },
+  identity: null,
+  documents: [{ document_id: 'd1', document_type: 'Personalausweis', status: 'uploaded' }],
+  fee: { amount_cents: 1000, status: 'assessed' },
+  notes: [{ text: 'Rückruf erbeten', at: '2026-11-25T08:30:00Z', by: 'clerk.mitte' }],
+  call: { session_id: 'fake-session' },
+};
+
+/** The page fits its width without sideways scrolling. */
+const fitsWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+
+describe('the call page against a scripted signalling server', () => {
+  let server;
+  let sfuPage;
+
+  before(async () => {
+    server = await startDemoServer();
+    sfuPage = await openCallPage(browser, { viewport: DESKTOP });
+    await sfuPage.goto(new URL('health', server.url).toString());
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await sfuPage?.context().close();
+    await server?.stop();
+  }, { timeout: 30_000 });
+
+  async function enter(fake, fragment, options = {}) {
+    const page = await openCallPage(browser, { viewport: DESKTOP, ...options });
+    await fake.attach(page);
+    // The clerk's case panel reads the staff API; here a case of the agreed shape stands in.
+    await page.route('**/api/v1/cases/fake-case', (route) => route.fulfill({ json: FAKE_CASE }));
+    await page.goto(new URL(`anruf.html#${fragment}`, server.url).toString());
+    await page.waitForSelector('body[data-ready="true"]');
+    return page;
+  }
+
+  test('two participants see and label each other, chat both ways and hang up', { timeout: 120_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { names: { clerk: 'Frau Beispiel' } });
+    const clerk = await enter(fake, 'case=fake-case');
+    await clerk.waitForSelector('body[data-call-state="in_call"]');
+    const citizen = await enter(fake, 'token=fake-token');
+    assert.equal(new URL(citizen.url()).hash, '', 'the token leaves the address bar');
+
+    await citizen.waitForSelector('#remote-videos li[data-role="clerk"]');
+    await clerk.waitForSelector('#remote-videos li[data-role="citizen"]');
+    const seen = await waitForFrames(citizen);
+    await waitForFrames(clerk);
+    assert.ok(seen.framesDecoded > 0);
+    assert.match(await citizen.textContent('#remote-videos li[data-role="clerk"] figcaption'), /^Sachbearbeitung: Frau Beispiel/);
+    assert.match(await clerk.textContent('#remote-videos li[data-role="citizen"] figcaption'), /^Bürger\/in/);
+    assert.equal(await citizen.getAttribute('#remote-videos video', 'aria-label'), 'Video: Sachbearbeitung: Frau Beispiel');
+    assert.equal(await citizen.evaluate(() => document.getElementById('own-video').muted), true, 'the own preview is muted');
+    assert.match(await citizen.textContent('#not-recorded'), /nicht aufgezeichnet/);
+    assert.equal(await clerk.isVisible('#end-call'), true, 'the clerk can end the call');
+    assert.equal(await citizen.isVisible('#end-call'), false, 'the citizen cannot');
+
+    // Chat, both ways, by keyboard: Enter sends.
+    await citizen.focus('#chat-input');
+    await citizen.keyboard.type('Guten Tag, hier ist mein Ausweis.');
+    await citizen.keyboard.press('Enter');
+    await clerk.waitForSelector('#chat-log div[data-from="other"]');
+    assert.match(await clerk.textContent('#chat-log'), /Guten Tag, hier ist mein Ausweis\./);
+    assert.match(await citizen.textContent('#chat-log div[data-from="self"]'), /Sie/);
+    await clerk.fill('#chat-input', 'Danke, <b>gut</b> lesbar.');
+    await clerk.click('#chat-send');
+    await citizen.waitForSelector('#chat-log div[data-from="other"]');
+    assert.match(await citizen.textContent('#chat-log div[data-from="other"]'), /<b>gut<\/b>/, 'chat is shown as text, never as HTML');
+    assert.equal(await citizen.getAttribute('#chat-log', 'role'), 'log');
+
+    // Muting tells the others; the button says what it does next.
+    await citizen.click('#mic-toggle');
+    assert.equal(await citizen.getAttribute('#mic-toggle', 'aria-pressed'), 'true');
+    assert.match(await citizen.textContent('#mic-toggle'), /Mikrofon einschalten/);
+    await clerk.waitForFunction(() => /Mikrofon aus/.test(document.querySelector('#remote-videos li[data-role="citizen"] figcaption').textContent));
+    const states = fake.log.filter((l) => l.type === 'media-state').map((l) => l.message);
+    assert.deepEqual(states.at(-1), { type: 'media-state', v: 1, audio: false, video: true, screen: false });
+
+    await citizen.click('#hang-up');
+    await citizen.waitForSelector('body[data-finished="left"]');
+    assert.ok(fake.log.some((l) => l.type === 'leave'), 'hanging up sends leave');
+    assert.equal(await citizen.evaluate(() => document.activeElement.id), 'ended-heading');
+    await clerk.click('#end-call');
+    await clerk.waitForSelector('body[data-finished="ended"]');
+    assert.ok(fake.log.some((l) => l.type === 'end'), 'the clerk\'s "end the call" sends end');
+    assert.deepEqual([...citizen.errors, ...clerk.errors], []);
+    await citizen.context().close();
+    await clerk.context().close();
+  });
+
+  test('a citizen waits in the waiting room without media until admitted', { timeout: 90_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { wait: true, echo: true });
+    const citizen = await enter(fake, 'token=fake-token');
+    await citizen.waitForSelector('body[data-call-state="waiting"]');
+    assert.match(await citizen.textContent('#call-status'), /Sie sind im Wartezimmer/);
+    assert.equal(await citizen.getAttribute('#call-status', 'role'), 'status');
+    assert.equal(await citizen.evaluate(() => window.__peerConnections.length), 0, 'no media before admission');
+    await assertAccessible(citizen, 'waiting room');
+    await fake.admit();
+    await citizen.waitForSelector('body[data-call-state="in_call"]');
+    const stats = await waitForFrames(citizen);
+    assert.ok(stats.framesDecoded > 0, 'the echoed picture arrives');
+    await citizen.context().close();
+  });
+
+  test('a dropped socket is reconnected and joined again; a disconnected connection asks for an ICE restart; a refusal is final', { timeout: 120_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { echo: true });
+    const citizen = await enter(fake, 'token=fake-token');
+    await waitForFrames(citizen);
+    const joinsBefore = fake.log.filter((l) => l.type === 'join').length;
+
+    fake.disconnect();
+    await citizen.waitForSelector('#connection[data-quality="disconnected"]');
+    await citizen.waitForFunction(() => true);
+    const deadline = Date.now() + 10_000;
+    while (!fake.log.some((l) => l.type === 'ice-restart') && Date.now() < deadline) await citizen.waitForTimeout(100);
+    assert.ok(fake.log.some((l) => l.type === 'ice-restart'), 'connection: disconnected makes the page ask for an ICE restart');
+
+    fake.dropAll();
+    await citizen.waitForSelector('body[data-call-state="reconnecting"]');
+    await citizen.waitForSelector('body[data-call-state="in_call"]', { timeout: 20_000 });
+    const joins = fake.log.filter((l) => l.type === 'join');
+    assert.equal(joins.length, joinsBefore + 1, 'one new join after the drop');
+    assert.equal(joins.at(-1).message.token, 'fake-token', 'with the same token, from this tab\'s storage');
+    await waitForFrames(citizen);
+
+    // Negative control: a refusal (4403) is final; the page says so and does not join again.
+    const refusing = await openCallPage(browser, { viewport: DESKTOP });
+    let attempts = 0;
+    await refusing.routeWebSocket(/\/api\/v1\/call\/ws$/, (ws) => {
+      attempts += 1;
+      ws.onMessage(() => ws.close({ code: 4403, reason: 'forbidden' }));
+    });
+    await refusing.goto(new URL('anruf.html#token=other', server.url).toString());
+    await refusing.waitForSelector('body[data-finished="error"]');
+    assert.match(await refusing.textContent('#ended-reason'), /nicht teilnehmen/);
+    await refusing.waitForTimeout(1500);
+    assert.equal(attempts, 1, 'no second attempt after 4403');
+    await refusing.context().close();
+    await citizen.context().close();
+  });
+
+  test('the call page passes axe and fits a 360 px phone for citizen and clerk', { timeout: 120_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { names: { clerk: 'Frau Beispiel' } });
+    const clerk = await enter(fake, 'case=fake-case', { viewport: PHONE });
+    const citizen = await enter(fake, 'token=fake-token', { viewport: PHONE });
+    await waitForFrames(citizen);
+    await waitForFrames(clerk);
+    await citizen.fill('#chat-input', 'Hallo');
+    await citizen.press('#chat-input', 'Enter');
+    await clerk.waitForSelector('#chat-log div[data-from="other"]');
+    for (const [who, page] of [['citizen', citizen], ['clerk', clerk]]) {
+      assert.ok(await fitsWidth(page), `${who}: the call page fits 360 px`);
+      await assertAccessible(page, `${who} in a call at 360 px`);
+      await page.setViewportSize(DESKTOP);
+      await assertAccessible(page, `${who} in a call on a desktop`);
+    }
+    await citizen.screenshot({ path: join(SHOTS, 'call-citizen.png'), fullPage: true });
+    await citizen.click('#hang-up');
+    await citizen.waitForSelector('body[data-finished="left"]');
+    await assertAccessible(citizen, 'after hanging up');
+    await citizen.context().close();
+    await clerk.context().close();
+  });
+});
+
+export { callStats, endpoint };

@@ -64,6 +64,22 @@ const FAKE_CASE = {
   call: { session_id: 'fake-session' },
 };
 
+/** True when the focused element looks different from the same element unfocused. */
+function focusIsVisible(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    const look = () => {
+      const style = getComputedStyle(el);
+      return [style.outlineStyle, style.outlineWidth, style.outlineColor, style.boxShadow, style.borderColor, style.backgroundColor].join(' ');
+    };
+    const focused = look();
+    el.blur();
+    const plain = look();
+    el.focus();
+    return focused !== plain;
+  });
+}
+
 /** The page fits its width without sideways scrolling. */
 const fitsWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
@@ -165,10 +181,12 @@ describe('the call page against a scripted signalling server', () => {
     const citizen = await enter(fake, 'token=fake-token');
     await waitForFrames(citizen);
     const joinsBefore = fake.log.filter((l) => l.type === 'join').length;
+    // The control: a healthy connection never asks for an ICE restart.
+    await citizen.waitForTimeout(2500);
+    assert.equal(fake.log.filter((l) => l.type === 'ice-restart').length, 0, 'no ICE restart while connected');
 
     fake.disconnect();
     await citizen.waitForSelector('#connection[data-quality="disconnected"]');
-    await citizen.waitForFunction(() => true);
     const deadline = Date.now() + 10_000;
     while (!fake.log.some((l) => l.type === 'ice-restart') && Date.now() < deadline) await citizen.waitForTimeout(100);
     assert.ok(fake.log.some((l) => l.type === 'ice-restart'), 'connection: disconnected makes the page ask for an ICE restart');
@@ -195,6 +213,83 @@ describe('the call page against a scripted signalling server', () => {
     assert.equal(attempts, 1, 'no second attempt after 4403');
     await refusing.context().close();
     await citizen.context().close();
+  });
+
+  test('screen sharing swaps the track on the same sender without a new offer, and the camera comes back', { timeout: 90_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { echo: true });
+    const citizen = await enter(fake, 'token=fake-token');
+    await waitForFrames(citizen);
+    const sentVideo = () => citizen.evaluate(() => window.__peerConnections.at(-1).getSenders().find((s) => s.track?.kind === 'video')?.track.label);
+    const camera = await sentVideo();
+    const offersBefore = fake.log.filter((l) => l.type === 'offer').length;
+    await citizen.click('#screen-toggle');
+    await citizen.waitForSelector('#screen-toggle[aria-pressed="true"]');
+    assert.match(await sentVideo(), /^screen/, 'the screen is sent');
+    assert.match(await citizen.textContent('#screen-toggle'), /Teilen beenden/);
+    await citizen.click('#screen-toggle');
+    await citizen.waitForSelector('#screen-toggle[aria-pressed="false"]');
+    assert.equal(await sentVideo(), camera, 'the camera is sent again');
+    assert.equal(fake.log.filter((l) => l.type === 'offer').length, offersBefore, 'no new negotiation');
+    const screens = fake.log.filter((l) => l.type === 'media-state').map((l) => l.message.screen);
+    assert.deepEqual(screens.slice(-2), [true, false], 'the others are told');
+    await citizen.context().close();
+  });
+
+  test('every call control is reached and operated by keyboard, with a visible focus', { timeout: 90_000 }, async () => {
+    const fake = await startFakeSfu(sfuPage, { echo: true });
+    const clerk = await enter(fake, 'case=fake-case');
+    await waitForFrames(clerk);
+    await clerk.waitForSelector('#case-panel[data-loaded="true"]');
+    const wanted = ['mic-toggle', 'camera-toggle', 'screen-toggle', 'hang-up', 'end-call', 'chat-log', 'chat-input', 'chat-send',
+      'identity-method', 'identity-submit', 'note-text', 'note-submit', 'invite-button'];
+    const reached = new Map();
+    await clerk.focus('body');
+    for (let i = 0; i < 60 && reached.size < wanted.length; i += 1) {
+      await clerk.keyboard.press('Tab');
+      const id = await clerk.evaluate(() => document.activeElement.id);
+      if (wanted.includes(id) && !reached.has(id)) reached.set(id, await focusIsVisible(clerk));
+    }
+    assert.deepEqual([...reached.keys()].sort(), [...wanted].sort(), 'every control is in the tab order');
+    assert.ok([...reached.values()].every(Boolean), `focus is visible on each: ${JSON.stringify([...reached])}`);
+    // Negative control: without focus styles the same check fails.
+    await clerk.focus('#mic-toggle');
+    await clerk.addStyleTag({ content: '*:focus, *:focus-visible { outline: none !important; box-shadow: none !important; }' });
+    assert.equal(await focusIsVisible(clerk), false, 'an invisible focus is caught');
+    await clerk.evaluate(() => document.querySelector('style:last-of-type').remove());
+    await clerk.keyboard.press('Space');
+    assert.equal(await clerk.getAttribute('#mic-toggle', 'aria-pressed'), 'true', 'Space mutes');
+    await clerk.focus('#camera-toggle');
+    await clerk.keyboard.press('Enter');
+    assert.equal(await clerk.getAttribute('#camera-toggle', 'aria-pressed'), 'true', 'Enter turns the camera off');
+    assert.equal(await clerk.evaluate(() => window.__peerConnections.at(-1).getSenders().find((s) => s.track?.kind === 'video').track.enabled), false);
+    await clerk.context().close();
+  });
+
+  test('the device check\'s round trip passes when the picture comes back through the SFU, and fails when it does not', { timeout: 120_000 }, async () => {
+    for (const echo of [true, false]) {
+      const fake = await startFakeSfu(sfuPage, { echo });
+      const page = await openCallPage(browser, { viewport: DESKTOP });
+      await fake.attach(page);
+      await page.goto(new URL(`mein-termin.html#token=${server.citizenToken}`, server.url).toString());
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.click('#roundtrip-button');
+      await page.waitForSelector('#roundtrip-result:is([data-state="pass"], [data-state="fail"])', { timeout: 40_000 });
+      const join = fake.log.find((l) => l.type === 'join').message;
+      assert.equal(join.echo_test, true, 'the round trip joins as an echo test');
+      assert.equal(join.token, server.citizenToken);
+      const text = await page.textContent('#roundtrip-result');
+      if (echo) {
+        assert.equal(await page.getAttribute('#roundtrip-result', 'data-state'), 'pass', text);
+        assert.match(text, /^Bestanden: Ihr Bild kam über den Server zurück \(\d+ Bilder empfangen, Antwortzeit \d+ ms\)\.$/);
+        assert.match(await page.textContent('#device-summary li[data-step="roundtrip"]'), /Übertragung: bestanden/);
+      } else {
+        // Negative control: an SFU that answers but sends nothing back fails the check.
+        assert.equal(await page.getAttribute('#roundtrip-result', 'data-state'), 'fail', text);
+        assert.match(text, /^Nicht bestanden: Über den Server kam kein Bild zurück/);
+      }
+      assert.ok(fake.log.some((l) => l.type === 'leave'), 'the round trip hangs up afterwards');
+      await page.context().close();
+    }
   });
 
   test('the call page passes axe and fits a 360 px phone for citizen and clerk', { timeout: 120_000 }, async () => {

@@ -15,9 +15,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { DESKTOP, PHONE, ROOT, axeViolations, describeViolations } from './harness.js';
-import { callStats, endpoint, launchCallBrowser, openCallPage, waitForFrames } from './support/call.mjs';
+import { endpoint, launchCallBrowser, openCallPage, waitForFrames } from './support/call.mjs';
+import { bookByApi, startCitizenServer } from './support/citizen.mjs';
 import { startFakeSfu } from './support/fake-sfu.mjs';
-import { startDemoServer } from './support/staff.mjs';
+import { startSmtpSink } from './support/smtp.mjs';
+import { DEMO, signInByKeyboard, startDemoServer } from './support/staff.mjs';
 
 const SHOTS = process.env.BUERGERAMT_SCREENSHOT_DIR ?? join(ROOT, 'target/screenshots');
 // The pages of this checkout, whichever checkout built the binary (the servers inherit this).
@@ -316,4 +318,168 @@ describe('the call page against a scripted signalling server', () => {
   });
 });
 
-export { callStats, endpoint };
+describe('a call through the real SFU', () => {
+  let sink;
+  let server;
+
+  before(async () => {
+    sink = await startSmtpSink();
+    server = await startCitizenServer({ smtpUrl: sink.url, powBits: 8 });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await server?.stop();
+    await sink?.close();
+  }, { timeout: 30_000 });
+
+  /** A booked citizen with Mein Termin open; resolves with `{ page, token, caseId, office }`. */
+  async function bookedCitizen(email) {
+    const booked = await bookByApi(server.url, { service: 'meldebescheinigung', email });
+    const token = booked.access_token;
+    const mine = await (await fetch(new URL('api/v1/my-case', server.url), { headers: { Authorization: `Bearer ${token}` } })).json();
+    const page = await openCallPage(browser, { viewport: DESKTOP });
+    const link = new URL(booked.appointment_link);
+    await page.goto(new URL(`${link.pathname}${link.hash}`, server.url).toString());
+    await page.waitForSelector('body[data-ready="true"]');
+    return { page, token, caseId: mine.case_id, office: mine.office };
+  }
+
+  test('the device check\'s media round trip through the SFU passes', { timeout: 90_000 }, async () => {
+    const { page } = await bookedCitizen('roundtrip@example.org');
+    await page.click('#roundtrip-button');
+    await page.waitForSelector('#roundtrip-result:is([data-state="pass"], [data-state="fail"])', { timeout: 40_000 });
+    const text = await page.textContent('#roundtrip-result');
+    assert.equal(await page.getAttribute('#roundtrip-result', 'data-state'), 'pass', `${text}\n${page.errors.join('\n')}`);
+    assert.match(text, /Bestanden: Ihr Bild kam über den Server zurück \(\d+ Bilder empfangen(, Antwortzeit \d+ ms)?\)/);
+    await page.context().close();
+  });
+
+  test('book, check in, admit, call: frames on both sides through the SFU, chat, identity checked, hang up, the case shows the call', { timeout: 240_000 }, async () => {
+    const citizen = await bookedCitizen('anruf@example.org');
+    const clerkLogin = { 'potsdam-mitte': DEMO.clerkMitte, 'potsdam-babelsberg': DEMO.clerkBabelsberg }[citizen.office];
+    const clerk = await openCallPage(browser, { viewport: DESKTOP });
+    await clerk.goto(new URL('dashboard.html', server.url).toString());
+    await signInByKeyboard(clerk, clerkLogin);
+    await clerk.waitForSelector('body[data-live="open"]');
+    const row = `tr[data-case-id="${citizen.caseId}"]`;
+
+    // Check in, and the clerk admits on the dashboard.
+    await citizen.page.click('#check-in-button');
+    await clerk.waitForSelector(`${row}[data-status="waiting"] button[data-action="admit"]`);
+    await clerk.click(`${row} button[data-action="admit"]`);
+    await clerk.waitForSelector(`${row}[data-status="admitted"] a[data-action="call"]`);
+    assert.match(await clerk.textContent(`${row} a[data-action="call"]`), /Videoanruf starten/);
+
+    // The citizen is told and goes to the call page; the call is not open yet: the waiting room.
+    await citizen.page.waitForSelector('#join-call', { timeout: 20_000 });
+    assert.match(await citizen.page.textContent('#join-call'), /Jetzt dem Gespräch beitreten/);
+    await citizen.page.click('#join-call');
+    await citizen.page.waitForURL(/anruf\.html$/);
+    assert.equal(new URL(citizen.page.url()).hash, '', 'the token leaves the address bar');
+    await citizen.page.waitForSelector('body[data-call-state="waiting"]');
+    assert.match(await citizen.page.textContent('#call-status'), /Wartezimmer/);
+
+    // The clerk opens the call; the citizen is admitted.
+    await clerk.click(`${row} a[data-action="call"]`);
+    await clerk.waitForURL(/anruf\.html#case=/);
+    await clerk.waitForSelector('body[data-role="clerk"]');
+    const citizenStats = await waitForFrames(citizen.page);
+    const clerkStats = await waitForFrames(clerk);
+    await citizen.page.waitForSelector('#remote-videos li[data-role="clerk"]');
+    await clerk.waitForSelector('#remote-videos li[data-role="citizen"]');
+    assert.match(await citizen.page.textContent('#remote-videos li[data-role="clerk"] figcaption'), /^Sachbearbeitung/);
+    assert.match(await clerk.textContent('#remote-videos li[data-role="citizen"] figcaption'), /^Bürger\/in/);
+
+    // Privacy: both talk to the SFU's one socket, which its answer offered, never to each other.
+    const offered = citizenStats.offered.map(endpoint);
+    assert.ok(offered.includes(endpoint(citizenStats.remote)), `the citizen's pair ends at a candidate of the SFU: ${endpoint(citizenStats.remote)} in ${offered}`);
+    assert.ok(clerkStats.offered.map(endpoint).includes(endpoint(clerkStats.remote)), 'so does the clerk\'s');
+    assert.equal(endpoint(citizenStats.remote), endpoint(clerkStats.remote), 'one SFU address for both');
+    assert.notEqual(endpoint(citizenStats.remote), endpoint(clerkStats.local), 'the citizen never reaches the clerk\'s browser');
+    assert.notEqual(endpoint(clerkStats.remote), endpoint(citizenStats.local), 'the clerk never reaches the citizen\'s browser');
+
+    // Chat both ways.
+    await citizen.page.fill('#chat-input', 'Guten Tag!');
+    await citizen.page.press('#chat-input', 'Enter');
+    await clerk.waitForSelector('#chat-log div[data-from="other"]');
+    assert.match(await clerk.textContent('#chat-log'), /Guten Tag!/);
+    await clerk.fill('#chat-input', 'Bitte zeigen Sie Ihren Ausweis.');
+    await clerk.press('#chat-input', 'Enter');
+    await citizen.page.waitForSelector('#chat-log div[data-from="other"]');
+    assert.match(await citizen.page.textContent('#chat-log'), /Bitte zeigen Sie Ihren Ausweis\./);
+
+    // The clerk records the identity check in the case panel.
+    await clerk.waitForSelector('#case-panel[data-loaded="true"]');
+    assert.match(await clerk.textContent('#case-details [data-field="service"]'), /Meldebescheinigung/);
+    await clerk.selectOption('#identity-method', 'id_card_on_camera');
+    await clerk.click('#identity-submit');
+    await clerk.waitForSelector('#identity-state[data-checked="true"]');
+    assert.match(await clerk.textContent('#identity-state'), /Personalausweis in die Kamera gezeigt/);
+    await clerk.fill('#note-text', 'Ausweis geprüft, Anliegen erledigt.');
+    await clerk.click('#note-submit');
+    await clerk.waitForFunction(() => /Ausweis geprüft, Anliegen erledigt\./.test(document.getElementById('notes-list').textContent));
+
+    // Hang up; the clerk ends the call.
+    await citizen.page.click('#hang-up');
+    await citizen.page.waitForSelector('body[data-finished="left"]');
+    await clerk.click('#end-call');
+    await clerk.waitForSelector('body[data-finished="ended"]');
+
+    const response = await clerk.request.get(new URL(`api/v1/cases/${citizen.caseId}`, server.url).toString());
+    assert.equal(response.status(), 200);
+    const after = await response.json();
+    assert.equal(after.identity?.method, 'id_card_on_camera', 'the identity check is recorded');
+    assert.ok(after.notes.some((n) => n.text === 'Ausweis geprüft, Anliegen erledigt.'), 'the note is recorded');
+    assert.ok(after.call?.session_id, `the case names its video session: ${JSON.stringify(after.call)}`);
+    assert.notEqual(after.status, 'in_call', `the call is over in the case: ${after.status}`);
+    assert.deepEqual([...citizen.page.errors, ...clerk.errors].filter((e) => !/favicon/.test(e)), []);
+    await citizen.page.context().close();
+    await clerk.context().close();
+  });
+
+  test('an interpreter joins with the clerk\'s invitation; the call page passes axe for citizen and clerk on desktop and phone', { timeout: 240_000 }, async () => {
+    const citizen = await bookedCitizen('dolmetsch@example.org');
+    const clerkLogin = { 'potsdam-mitte': DEMO.clerkMitte, 'potsdam-babelsberg': DEMO.clerkBabelsberg }[citizen.office];
+    const clerk = await openCallPage(browser, { viewport: DESKTOP, signIn: { url: server.url, ...clerkLogin } });
+    await citizen.page.click('#check-in-button');
+    await citizen.page.waitForSelector('body[data-status="waiting"]');
+    const version = (await (await clerk.request.get(new URL(`api/v1/cases/${citizen.caseId}`, server.url).toString())).json()).version;
+    const admitted = await clerk.request.post(new URL(`api/v1/cases/${citizen.caseId}/admit`, server.url).toString(), {
+      data: { expected_version: version }, headers: { 'Idempotency-Key': crypto.randomUUID() },
+    });
+    assert.equal(admitted.status(), 200, await admitted.text());
+    await clerk.goto(new URL(`anruf.html#case=${citizen.caseId}`, server.url).toString());
+    await clerk.waitForSelector('body[data-call-state="in_call"]', { timeout: 30_000 });
+    await citizen.page.goto(new URL(`anruf.html#token=${citizen.token}`, server.url).toString());
+    await waitForFrames(citizen.page);
+    await waitForFrames(clerk);
+
+    await clerk.waitForSelector('#case-panel[data-loaded="true"]');
+    await clerk.click('#invite-button');
+    await clerk.waitForSelector('#invite-box:not([hidden])');
+    const link = await clerk.inputValue('#invite-link');
+    assert.match(link, /\/anruf\.html#invite=/);
+    const interpreter = await openCallPage(browser, { viewport: DESKTOP, lang: 'en' });
+    await interpreter.goto(link);
+    await interpreter.waitForSelector('#remote-videos li[data-role="clerk"]', { timeout: 30_000 });
+    await interpreter.waitForSelector('#remote-videos li[data-role="citizen"]');
+    assert.equal(new URL(interpreter.url()).hash, '', 'the invitation leaves the address bar');
+    await clerk.waitForSelector('#remote-videos li[data-role="interpreter"]', { timeout: 30_000 });
+    assert.match(await clerk.textContent('#remote-videos li[data-role="interpreter"] figcaption'), /^Dolmetschung/);
+    assert.match(await interpreter.textContent('#remote-videos li[data-role="clerk"] figcaption'), /^Clerk/);
+
+    for (const [who, page] of [['citizen', citizen.page], ['clerk', clerk]]) {
+      await assertAccessible(page, `${who} in a call on a desktop`);
+      await page.setViewportSize(PHONE);
+      assert.ok(await fitsWidth(page), `${who}: the call page fits 360 px`);
+      await assertAccessible(page, `${who} in a call at 360 px`);
+    }
+    await clerk.setViewportSize(DESKTOP);
+    await clerk.screenshot({ path: join(SHOTS, 'call-clerk.png'), fullPage: true });
+    await clerk.click('#end-call');
+    await citizen.page.waitForSelector('body[data-finished="ended"]');
+    await interpreter.waitForSelector('body[data-finished="ended"]');
+    assert.match(await citizen.page.textContent('#ended'), /Das Gespräch ist beendet/);
+    for (const page of [citizen.page, clerk, interpreter]) await page.context().close();
+  });
+});

@@ -38,7 +38,7 @@ before(async () => {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
     ],
   });
   mkdirSync(SHOTS, { recursive: true });
@@ -193,8 +193,11 @@ test('a citizen books a video appointment, gets the mail, checks the devices and
   await mine.click('#connection-button');
   await mine.waitForSelector('#connection-result[data-state="pass"]');
   assert.match(await mine.textContent('#connection-result'), /\d+ ms/);
+  // The media round trip through the SFU (call.test.js checks it fails when nothing comes back).
+  await mine.click('#roundtrip-button');
+  await mine.waitForSelector('#roundtrip-result[data-state="pass"]', { timeout: 40_000 });
   const states = await mine.locator('#device-summary li').evaluateAll((items) => items.map((li) => li.textContent));
-  assert.equal(states.length, 4);
+  assert.equal(states.length, 5);
   assert.ok(states.every((s) => /bestanden/.test(s) && !/nicht bestanden/.test(s)), `all passed, in words: ${states}`);
   await mine.locator('#device-check').screenshot({ path: join(SHOTS, 'device-check.png') });
   await assertAccessible(mine, 'device check done');

@@ -227,14 +227,26 @@ function clearTiles() {
   for (const key of [...tiles.keys()]) removeTile(key);
 }
 
-function onTrack({ track, mid, info }) {
-  const key = info?.peer_id ?? `mid-${mid}`;
-  const tile = ensureTile(key, info);
-  tile.stream.addTrack(track);
-  tile.video.play().catch(() => {
-    // Autoplay may wait for a gesture; the next click on the page starts it.
-    document.addEventListener('click', () => tile.video.play().catch(() => {}), { once: true });
-  });
+/**
+ * A remote track gets its tile once media flows on it (a track starts muted and unmutes with its
+ * first packets), so a media line the SFU answers but never fills shows no empty tile. Who it is
+ * comes from the SFU's latest offer for that mid.
+ */
+function onTrack({ track, mid }) {
+  const owner = peer;
+  const place = () => {
+    if (peer !== owner || !peer) return;
+    const info = mid === null ? null : peer.infoOf(mid);
+    const key = info?.peer_id ?? `mid-${mid}`;
+    const tile = ensureTile(key, info);
+    if (!tile.stream.getTracks().includes(track)) tile.stream.addTrack(track);
+    tile.video.play().catch(() => {
+      // Autoplay may wait for a gesture; the next click on the page starts it.
+      document.addEventListener('click', () => tile.video.play().catch(() => {}), { once: true });
+    });
+  };
+  if (track.muted) track.addEventListener('unmute', place, { once: true });
+  else place();
 }
 
 // ---- Local media ------------------------------------------------------------------------------
@@ -289,10 +301,15 @@ function dropPeer() {
   clearTiles();
 }
 
+/** Counts admissions and drops, so a start overtaken by a reconnect gives up. */
+let generation = 0;
+
 async function startMedia() {
+  generation += 1;
+  const mine = generation;
   setState('admitted');
   const stream = await localMedia();
-  if (call.finished) return;
+  if (call.finished || mine !== generation) return;
   dropPeer();
   peer = createPeer({
     iceServers: call.iceServers,
@@ -384,6 +401,7 @@ function connect() {
       if (call.stateKey === 'reconnecting') setState('connecting');
     },
     onDrop: () => {
+      generation += 1;
       dropPeer();
       setQuality('disconnected');
       setState('reconnecting');

@@ -309,7 +309,7 @@ function drawTable(t) {
       if (c.status === 'waiting') actions.append(actionButton(c, 'hold', t.hold, t));
       actions.append(actionButton(c, 'send-back', t.sendBack, t));
     }
-    if (c.status === 'admitted' || c.status === 'in_call') actions.append(callLink(c, t));
+    if (['admitted', 'in_call', 'call_ended'].includes(c.status)) actions.append(callLink(c, t));
     const docs = c.documents.requested.length ? t.documents(c.documents) : '–';
     const cells = [bookedTime(c), t.services[c.service] ?? c.service, statusCell,
       formatTime(c.waiting_since), docs, formatFee(c, t), actions];

@@ -57,12 +57,12 @@ const FAKE_CASE = {
   case_id: 'fake-case',
   status: 'in_call',
   version: 7,
-  service: { id: 'meldebescheinigung', name: 'Meldebescheinigung' },
-  appointment: { starts_at: '2026-11-25T09:00:00Z', office: 'potsdam-mitte' },
+  service: { id: 'meldebescheinigung', name_de: 'Meldebescheinigung', name_en: 'Certificate of registration' },
+  appointment: { starts_at: '2026-11-25T09:00:00Z', local_start: '2026-11-25T10:00:00', duration_minutes: 15 },
   identity: null,
-  documents: [{ document_id: 'd1', document_type: 'Personalausweis', status: 'uploaded' }],
+  documents: [{ document_id: 'd1', document_type: 'personalausweis', status: 'uploaded', size_bytes: 1000 }],
   fee: { amount_cents: 1000, status: 'assessed' },
-  notes: [{ text: 'Rückruf erbeten', at: '2026-11-25T08:30:00Z', by: 'clerk.mitte' }],
+  notes: [{ text: 'Rückruf erbeten', at: '2026-11-25T08:30:00Z' }],
   call: { session_id: 'fake-session' },
 };
 
@@ -430,8 +430,17 @@ describe('a call through the real SFU', () => {
     const after = await response.json();
     assert.equal(after.identity?.method, 'id_card_on_camera', 'the identity check is recorded');
     assert.ok(after.notes.some((n) => n.text === 'Ausweis geprüft, Anliegen erledigt.'), 'the note is recorded');
-    assert.ok(after.call?.session_id, `the case names its video session: ${JSON.stringify(after.call)}`);
-    assert.notEqual(after.status, 'in_call', `the call is over in the case: ${after.status}`);
+    assert.equal(after.call, null, 'no call runs any more');
+
+    // Back on the dashboard the case shows the call: started, ended, identity checked.
+    await clerk.click('#ended-back');
+    await clerk.waitForSelector(`${row}[data-status="call_ended"]`);
+    const day = await clerk.inputValue('#day');
+    const board = await (await clerk.request.get(new URL(`api/v1/offices/${citizen.office}/dashboard/${day}`, server.url).toString())).json();
+    const summary = board.cases.find((c) => c.case_id === citizen.caseId);
+    assert.ok(summary.call_started_at && summary.call_ended_at, `the call's start and end: ${JSON.stringify(summary)}`);
+    assert.ok(summary.call_started_at <= summary.call_ended_at);
+    assert.equal(summary.identity_checked, 'id_card_on_camera');
     assert.deepEqual([...citizen.page.errors, ...clerk.errors].filter((e) => !/favicon/.test(e)), []);
     await citizen.page.context().close();
     await clerk.context().close();

@@ -66,7 +66,8 @@ export function setupCasePanel({ root, caseId, t, announce }) {
       item.append(element('dt', 'kern-description-list-item__key', key), dd);
       list.append(item);
     };
-    row(p().service, data.service?.name ?? data.service?.id ?? '–', 'service');
+    const serviceName = t().locale.startsWith('de') ? data.service?.name_de : data.service?.name_en;
+    row(p().service, serviceName || data.service?.name || data.service?.id || '–', 'service');
     row(p().appointment, appointmentText(data.appointment), 'appointment');
     row(p().status, p().caseStatus[data.status] ?? data.status, 'status');
     let documents;
@@ -119,7 +120,8 @@ export function setupCasePanel({ root, caseId, t, announce }) {
   function drawInvite() {
     inviteBox.hidden = !invite;
     if (invite) {
-      inviteLink.value = new URL(invite.url, window.location.origin).toString();
+      // The link on this page's own origin (the server's public URL may name another host).
+      inviteLink.value = `${window.location.origin}/anruf.html#invite=${encodeURIComponent(invite.invite)}`;
       $('invite-expires').textContent = invite.expires_at ? p().inviteExpires(time(invite.expires_at)) : '';
     }
   }

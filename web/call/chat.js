@@ -4,7 +4,7 @@
 // starts with an empty chat.
 
 import { element } from '../citizen.js';
-import { roleLabel } from './text.js';
+import { displayName, roleLabel } from './text.js';
 
 const MAX_CHARS = 2000;
 
@@ -22,7 +22,7 @@ export function setupChat({ form, input, log, error, send, self, t }) {
     return new Intl.DateTimeFormat(t().locale, { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Berlin' }).format(date);
   };
 
-  const who = (line) => (line.from === self() ? t().chatYou : t().chatLine(line.name, roleLabel(t(), line.role)));
+  const who = (line) => (line.from === self() ? t().chatYou : t().chatLine(displayName(line.name), roleLabel(t(), line.role)));
 
   const lineNode = (line) => {
     const item = element('div', 'chat-line');

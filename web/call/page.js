@@ -14,7 +14,7 @@ import { setupControls } from './controls.js';
 import { createPeer } from './peer.js';
 import { connectSignalling } from './signalling.js';
 import { quality, readStats } from './stats.js';
-import { CALL_TEXT, roleLabel } from './text.js';
+import { CALL_TEXT, displayName, roleLabel } from './text.js';
 
 const TOKEN_KEY = 'buergeramt.token';
 const INVITE_KEY = 'buergeramt.invite';
@@ -170,7 +170,8 @@ function iceRestart() {
 
 function tileLabel(info) {
   const label = roleLabel(t(), info?.role);
-  return info?.name ? `${label}: ${info.name}` : label;
+  const name = displayName(info?.name);
+  return name ? `${label}: ${name}` : label;
 }
 
 function tileState(peerId) {
@@ -301,6 +302,15 @@ function dropPeer() {
   clearTiles();
 }
 
+let lastMediaRestart = 0;
+/** A fresh connection to the SFU on the same socket, at most every few seconds. */
+function restartMedia() {
+  const now = performance.now();
+  if (now - lastMediaRestart < ICE_RESTART_MIN_MS) return;
+  lastMediaRestart = now;
+  startMedia().catch(() => setState('error'));
+}
+
 /** Counts admissions and drops, so a start overtaken by a reconnect gives up. */
 let generation = 0;
 
@@ -367,6 +377,11 @@ function onMessage(message) {
       if (message.state === 'disconnected') {
         setQuality('disconnected');
         iceRestart();
+      }
+      // The SFU let go of this connection: negotiate a new one (a new offer).
+      if (message.state === 'closed' && !call.finished) {
+        setQuality('disconnected');
+        restartMedia();
       }
       break;
     case 'participants':
@@ -506,7 +521,7 @@ $('hang-up').addEventListener('click', () => {
 $('end-call').addEventListener('click', () => {
   signalling?.send('end');
   // The server answers with `ended` to everybody; the page ends at once either way.
-  finish('ended', 'ended');
+  finish('ended', 'by_me');
 });
 
 $('rejoin').addEventListener('click', () => window.location.reload());

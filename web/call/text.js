@@ -68,7 +68,12 @@ export const CALL_TEXT = {
       4429: 'Zu viele Nachrichten in kurzer Zeit.',
     },
     problemHeading: 'Das hat nicht geklappt',
-    endedReason: { ended: 'Die Sachbearbeitung hat das Gespräch beendet.', closed: 'Der Vorgang ist abgeschlossen.' },
+    endedReason: {
+      ended: 'Die Sachbearbeitung hat das Gespräch beendet.',
+      ended_by_clerk: 'Die Sachbearbeitung hat das Gespräch beendet.',
+      by_me: 'Sie haben das Gespräch für alle beendet.',
+      closed: 'Der Vorgang ist abgeschlossen.',
+    },
     backCitizen: 'Zurück zu „Mein Termin“',
     backClerk: 'Zurück zum Wartezimmer',
     rejoin: 'Wieder beitreten',
@@ -197,7 +202,12 @@ export const CALL_TEXT = {
       4429: 'Too many messages in a short time.',
     },
     problemHeading: 'That did not work',
-    endedReason: { ended: 'The clerk ended the call.', closed: 'The case is closed.' },
+    endedReason: {
+      ended: 'The clerk ended the call.',
+      ended_by_clerk: 'The clerk ended the call.',
+      by_me: 'You ended the call for everyone.',
+      closed: 'The case is closed.',
+    },
     backCitizen: 'Back to "My appointment"',
     backClerk: 'Back to the waiting room',
     rejoin: 'Join again',
@@ -264,4 +274,14 @@ export const CALL_TEXT = {
 /** The label of a role ("Sachbearbeitung", "Dolmetschung", …). */
 export function roleLabel(t, role) {
   return t.roles[role] ?? t.roles.guest;
+}
+
+/**
+ * The name the server gives a participant, unless it only repeats a role label (the server names
+ * people by role, in German): then null, and the page shows its own label in the page's language.
+ */
+export function displayName(name) {
+  if (!name) return null;
+  const labels = Object.values(CALL_TEXT).flatMap((t) => Object.values(t.roles));
+  return labels.includes(name) ? null : name;
 }

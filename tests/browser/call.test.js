@@ -306,6 +306,7 @@ describe('the call page against a scripted signalling server', () => {
     for (const [who, page] of [['citizen', citizen], ['clerk', clerk]]) {
       assert.ok(await fitsWidth(page), `${who}: the call page fits 360 px`);
       await assertAccessible(page, `${who} in a call at 360 px`);
+      await page.screenshot({ path: join(SHOTS, `call-${who}-phone.png`), fullPage: true });
       await page.setViewportSize(DESKTOP);
       await assertAccessible(page, `${who} in a call on a desktop`);
     }

@@ -387,7 +387,8 @@ function onMessage(message) {
     case 'participants':
       call.participants = message.participants ?? [];
       for (const key of [...tiles.keys()]) {
-        const present = call.participants.some((p) => p.peer_id === key && p.connected !== false);
+        // A participant who is reconnecting keeps the tile; one who left loses it.
+        const present = call.participants.some((p) => p.peer_id === key);
         if (!present && !key.startsWith('mid-')) removeTile(key);
         else drawTile(key);
       }

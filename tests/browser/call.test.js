@@ -155,6 +155,8 @@ describe('the call page against a scripted signalling server', () => {
     await citizen.waitForSelector('body[data-finished="left"]');
     assert.ok(fake.log.some((l) => l.type === 'leave'), 'hanging up sends leave');
     assert.equal(await citizen.evaluate(() => document.activeElement.id), 'ended-heading');
+    await clerk.waitForSelector('#remote-videos li[data-role="citizen"]', { state: 'detached' });
+    assert.equal(await clerk.isVisible('#nobody'), true, 'the clerk sees that nobody else is in the call');
     await clerk.click('#end-call');
     await clerk.waitForSelector('body[data-finished="ended"]');
     assert.ok(fake.log.some((l) => l.type === 'end'), 'the clerk\'s "end the call" sends end');

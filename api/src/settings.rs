@@ -87,6 +87,12 @@ pub struct Settings {
     /// Hours a staff session lives at most, however busy. `BUERGERAMT_SESSION_ABSOLUTE_HOURS`,
     /// default 12.
     pub session_absolute_hours: u32,
+    /// The UDP address the SFU binds for every call's media. `BUERGERAMT_SFU_BIND`, default the
+    /// HTTP listener's IP with a port the system picks (set a fixed port behind a firewall).
+    pub sfu_bind: Option<SocketAddr>,
+    /// The address browsers send media to when it differs from the bound one (behind NAT).
+    /// `BUERGERAMT_SFU_PUBLIC_ADDR`.
+    pub sfu_public_addr: Option<SocketAddr>,
 }
 
 /// The default sender of mails (see [`Settings::mail_from`]).
@@ -114,6 +120,8 @@ impl Default for Settings {
             notify_poll_ms: 1000,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            sfu_bind: None,
+            sfu_public_addr: None,
         }
     }
 }
@@ -260,6 +268,17 @@ impl Settings {
                 name: "BUERGERAMT_SESSION_ABSOLUTE_HOURS",
                 reason: format!("{n:?} is not a positive number of hours"),
             })?;
+        }
+        for (name, target) in [
+            ("BUERGERAMT_SFU_BIND", &mut settings.sfu_bind),
+            ("BUERGERAMT_SFU_PUBLIC_ADDR", &mut settings.sfu_public_addr),
+        ] {
+            if let Some(address) = get(name).filter(|a| !a.is_empty()) {
+                *target = Some(address.parse().map_err(|_| SettingsError::Env {
+                    name,
+                    reason: format!("{address:?} is not an address like 192.0.2.10:3479"),
+                })?);
+            }
         }
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);

@@ -1,0 +1,51 @@
+//! The video call (issue 5): who may join a case's call ([`join`]), the rooms of connected
+//! participants ([`hub`]), the records of the call ([`session`]), the WebSocket that carries the
+//! signalling between the browser and the SFU ([`socket`], protocol in `docs/signalling.md`), and
+//! the clerk's invitations of third parties ([`invites`]).
+//!
+//! Rooms live in the process that runs the SFU: every connection of one case's call must reach
+//! the same process (one process per deployment today; several would route by case).
+
+pub mod hub;
+pub mod invites;
+pub mod join;
+pub mod session;
+pub mod socket;
+
+use std::sync::Arc;
+
+use media::sfu::SfuHandle;
+use media::signal::message::IceServer;
+
+/// The call's parts in the application state. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Calls {
+    pub hub: hub::Hub,
+    /// The SFU; `None` until `serve` (or a test) starts one: media is then refused.
+    pub sfu: Option<SfuHandle>,
+    /// The TURN servers and the secrets their credentials are minted with.
+    pub turn: Option<Arc<TurnServers>>,
+}
+
+/// Where browsers find TURN and how their credentials are minted.
+#[derive(Debug, Clone)]
+pub struct TurnServers {
+    pub urls: Vec<String>,
+}
+
+impl Calls {
+    /// The `iceServers` for one participant's connection.
+    pub fn ice_servers(&self, _participant: &str) -> Vec<IceServer> {
+        match &self.turn {
+            Some(turn) => vec![IceServer {
+                urls: turn.urls.clone(),
+                username: None,
+                credential: None,
+            }],
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

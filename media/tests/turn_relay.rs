@@ -3,58 +3,15 @@
 //! RFCs (`testkit::stun`). Each instance is locked like the production sample: every peer denied
 //! but the "SFU" at 127.0.0.1.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+mod support;
+
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use media::turn::{TurnCredential, TurnSecrets, TurnServers, DEFAULT_TTL};
+use support::{allocate, minting, peer_socket, round_trip, start, NEW, SFU};
 use testkit::coturn::Coturn;
-use testkit::stun::{Transport, TurnClient, TurnFailure};
-
-const OLD: &str = "old-secret-0123456789abcdef0123456789abcdef";
-const NEW: &str = "new-secret-fedcba9876543210fedcba9876543210";
-const UNKNOWN: &str = "unknown-secret-not-configured-in-coturn-at-all";
-const SFU: Ipv4Addr = Ipv4Addr::LOCALHOST;
-
-fn minting(coturn: &Coturn, secrets: &[&str]) -> TurnServers {
-    TurnServers::new(
-        coturn.turn_urls(),
-        TurnSecrets::new(secrets.iter().copied()).unwrap(),
-        DEFAULT_TTL,
-    )
-    .unwrap()
-}
-
-fn allocate(
-    coturn: &Coturn,
-    transport: Transport,
-    credential: &TurnCredential,
-) -> Result<(TurnClient, SocketAddr), TurnFailure> {
-    let mut client = TurnClient::connect(
-        coturn.addr(),
-        transport,
-        &credential.username,
-        &credential.password,
-    )?;
-    let allocation = client.allocate()?;
-    Ok((client, allocation.relayed))
-}
-
-fn sfu_socket(ip: Ipv4Addr) -> UdpSocket {
-    let socket = UdpSocket::bind((ip, 0)).unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    socket
-}
-
-fn start(secrets: &[&str]) -> Coturn {
-    let mut builder = Coturn::builder();
-    for secret in secrets {
-        builder = builder.secret(secret);
-    }
-    builder.start().unwrap_or_else(|e| panic!("{e}"))
-}
+use testkit::stun::Transport;
 
 #[test]
 fn a_minted_credential_allocates_a_relay_over_udp_and_tcp_and_media_reaches_the_sfu_and_back() {
@@ -68,18 +25,8 @@ fn a_minted_credential_allocates_a_relay_over_udp_and_tcp_and_media_reaches_the_
         let (low, high) = coturn.relay_ports();
         assert!((low..=high).contains(&relayed.port()), "{relayed}");
 
-        let sfu = sfu_socket(SFU);
-        let sfu_addr = sfu.local_addr().unwrap();
-        client.create_permission(sfu_addr.ip()).unwrap();
-        client.send_to(sfu_addr, b"rtp from the browser").unwrap();
-        let mut buffer = [0u8; 256];
-        let (n, from) = sfu.recv_from(&mut buffer).unwrap();
-        assert_eq!(&buffer[..n], b"rtp from the browser");
-        assert_eq!(from, relayed, "the SFU sees the relay, not the browser");
-
-        sfu.send_to(b"rtp from the sfu", relayed).unwrap();
-        let (peer, data) = client.receive_from().unwrap();
-        assert_eq!((peer, &data[..]), (sfu_addr, &b"rtp from the sfu"[..]));
+        let sfu = peer_socket(SFU);
+        round_trip(&mut client, relayed, &sfu);
         assert_eq!(
             client.refresh(0).unwrap(),
             Some(0),
@@ -126,42 +73,6 @@ fn an_expired_credential_and_a_wrong_password_are_refused_with_401() {
 }
 
 #[test]
-fn credentials_minted_with_either_configured_secret_work_and_an_unknown_secret_is_refused() {
-    // coturn holds both secrets during a rotation (two static-auth-secret lines).
-    let coturn = start(&[NEW, OLD]);
-    let before = minting(&coturn, &[OLD, NEW]); // the new secret added as second
-    let after = minting(&coturn, &[NEW, OLD]); // then made first
-    let stranger = minting(&coturn, &[UNKNOWN]);
-    for transport in [Transport::Udp, Transport::Tcp] {
-        for (what, servers) in [("old first", &before), ("new first", &after)] {
-            let credential = servers.credential("peer-3", Utc::now()).unwrap();
-            allocate(&coturn, transport, &credential)
-                .unwrap_or_else(|e| panic!("{what} over {transport:?}: {e}"));
-        }
-        let credential = stranger.credential("peer-3", Utc::now()).unwrap();
-        let refused = allocate(&coturn, transport, &credential)
-            .map(|_| ())
-            .unwrap_err();
-        assert_eq!(refused.code(), Some(401), "{transport:?}: {refused}");
-    }
-}
-
-#[test]
-fn after_the_old_secret_is_removed_only_credentials_of_the_new_one_work() {
-    // The last step of a rotation: coturn knows only the new secret.
-    let coturn = start(&[NEW]);
-    let old_minting = minting(&coturn, &[OLD, NEW]);
-    let new_minting = minting(&coturn, &[NEW, OLD]);
-    let old = old_minting.credential("peer-4", Utc::now()).unwrap();
-    let new = new_minting.credential("peer-4", Utc::now()).unwrap();
-    let refused = allocate(&coturn, Transport::Udp, &old)
-        .map(|_| ())
-        .unwrap_err();
-    assert_eq!(refused.code(), Some(401), "{refused}");
-    allocate(&coturn, Transport::Udp, &new).unwrap_or_else(|e| panic!("{e}"));
-}
-
-#[test]
 fn the_relay_reaches_only_the_sfu_address_and_every_other_peer_is_forbidden() {
     let coturn = start(&[NEW]);
     let servers = minting(&coturn, &[NEW]);
@@ -198,7 +109,7 @@ fn data_sent_towards_a_denied_loopback_address_does_not_arrive_while_an_unlocked
     // The negative control of the lock: the same exchange with a coturn that has no
     // denied/allowed lines reaches 127.0.0.2, so the test above can tell a locked server from
     // an open one.
-    let other = sfu_socket(Ipv4Addr::new(127, 0, 0, 2));
+    let other = peer_socket(Ipv4Addr::new(127, 0, 0, 2));
     let other_addr = other.local_addr().unwrap();
     let mut buffer = [0u8; 256];
 

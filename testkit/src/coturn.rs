@@ -22,6 +22,8 @@ use crate::stun::{Transport, TurnClient};
 
 /// The binary Debian's `coturn` package installs.
 pub const TURNSERVER: &str = "/usr/bin/turnserver";
+/// Its administration tool (the same binary under another name).
+pub const TURNADMIN: &str = "/usr/bin/turnadmin";
 /// The realm of test instances.
 pub const TEST_REALM: &str = "office.test";
 /// How long an instance may take to answer its first Binding request.
@@ -61,6 +63,8 @@ pub struct CoturnBuilder {
     secrets: Vec<String>,
     allowed_peers: Vec<String>,
     locked: bool,
+    loopback_peers: bool,
+    config_file: Option<PathBuf>,
     extra: Vec<String>,
 }
 
@@ -70,6 +74,8 @@ impl Default for CoturnBuilder {
             secrets: Vec::new(),
             allowed_peers: vec!["127.0.0.1".to_owned()],
             locked: true,
+            loopback_peers: true,
+            config_file: None,
             extra: Vec::new(),
         }
     }
@@ -92,6 +98,21 @@ impl CoturnBuilder {
     /// every loopback peer can be reached then).
     pub fn unlocked(mut self) -> Self {
         self.locked = false;
+        self
+    }
+
+    /// Whether `--allow-loopback-peers` is given (default yes: the "SFU" of a test is on
+    /// loopback). Without it coturn refuses every loopback peer, as in production.
+    pub fn loopback_peers(mut self, allowed: bool) -> Self {
+        self.loopback_peers = allowed;
+        self
+    }
+
+    /// Reads `path` as coturn's configuration file (`-c`) instead of none (`-n`). The harness's
+    /// own options (listening address and port, relay range, files) are given on the command
+    /// line, which coturn applies over the file.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
         self
     }
 
@@ -122,8 +143,11 @@ impl CoturnBuilder {
         let relay = relay_range();
         let dir = tempfile::tempdir().map_err(|e| CoturnError::Startup(e.to_string()))?;
         let log = dir.path().join("turnserver.log");
-        let mut args = vec![
-            "-n".to_owned(),
+        let mut args = match &self.config_file {
+            Some(path) => vec!["-c".to_owned(), path.display().to_string()],
+            None => vec!["-n".to_owned()],
+        };
+        args.extend([
             "--listening-ip=127.0.0.1".to_owned(),
             "--relay-ip=127.0.0.1".to_owned(),
             format!("--listening-port={port}"),
@@ -136,13 +160,15 @@ impl CoturnBuilder {
             "--no-tls".to_owned(),
             "--no-dtls".to_owned(),
             "--no-multicast-peers".to_owned(),
-            "--allow-loopback-peers".to_owned(),
             format!("--pidfile={}", dir.path().join("turnserver.pid").display()),
             format!("--userdb={}", dir.path().join("turndb").display()),
             format!("--log-file={}", log.display()),
             "--simple-log".to_owned(),
             "--no-stdout-log".to_owned(),
-        ];
+        ]);
+        if self.loopback_peers {
+            args.push("--allow-loopback-peers".to_owned());
+        }
         args.extend(
             self.secrets
                 .iter()
@@ -209,6 +235,63 @@ impl Coturn {
             format!("turn:{}?transport=udp", self.addr),
             format!("turn:{}?transport=tcp", self.addr),
         ]
+    }
+
+    /// The SQLite user database of this instance (where `turnadmin -s` stores secrets that
+    /// coturn reads at run time).
+    pub fn userdb(&self) -> PathBuf {
+        self._dir.path().join("turndb")
+    }
+
+    /// Adds a shared secret at run time, as an operator would: `turnadmin -s SECRET` on this
+    /// instance's user database. coturn reads these secrets on every authentication, in
+    /// addition to the `--static-auth-secret`s, so no restart is needed.
+    pub fn add_secret_at_run_time(&self, secret: &str) -> Result<(), CoturnError> {
+        self.turnadmin(&["-s", secret])
+    }
+
+    /// Removes a shared secret added at run time (`turnadmin -X SECRET`).
+    pub fn remove_secret_at_run_time(&self, secret: &str) -> Result<(), CoturnError> {
+        self.turnadmin(&["-X", secret])
+    }
+
+    fn turnadmin(&self, args: &[&str]) -> Result<(), CoturnError> {
+        let output = Command::new(TURNADMIN)
+            .args(args)
+            .args(["-r", TEST_REALM, "-b"])
+            .arg(self.userdb())
+            .current_dir(self._dir.path())
+            .output()
+            .map_err(|e| CoturnError::Startup(format!("turnadmin: {e}")))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        // turnadmin (run as root) opens a log file of its own in /var/log and says where;
+        // remove it so tests leave nothing behind.
+        for line in stdout.lines().chain(stderr.lines()) {
+            if let Some(path) = line.split("log file opened: ").nth(1) {
+                let path = Path::new(path.trim());
+                let ours = path.starts_with("/var/log")
+                    && path
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("turn_"));
+                if ours {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(CoturnError::Startup(format!(
+                "turnadmin {} failed: {stderr}",
+                args.first().unwrap_or(&"")
+            )))
+        }
+    }
+
+    /// The process id, e.g. to send it a signal.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// What the server logged so far (for failure messages).

@@ -305,7 +305,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
     .await
     .context("starting the SFU (BUERGERAMT_SFU_BIND)")?;
     tracing::info!(media = %sfu.media_addr(), "SFU listening");
-    let state = state.with_sfu(sfu);
+    let mut state = state.with_sfu(sfu);
+    state.calls.turn = settings.turn()?.map(std::sync::Arc::new);
     if demo {
         crate::demo_accounts::seed(&state).await?;
     }

@@ -93,6 +93,14 @@ pub struct Settings {
     /// The address browsers send media to when it differs from the bound one (behind NAT).
     /// `BUERGERAMT_SFU_PUBLIC_ADDR`.
     pub sfu_public_addr: Option<SocketAddr>,
+    /// TURN URLs for the browsers, comma-separated (`turn:turn.example:3478?transport=udp,…`).
+    /// `BUERGERAMT_TURN_URLS`; without it no TURN server is offered.
+    pub turn_urls: Option<String>,
+    /// The secrets shared with coturn (`use-auth-secret`), comma-separated; the first mints.
+    /// `BUERGERAMT_TURN_SECRETS`. Required with `turn_urls`.
+    pub turn_secrets: Option<Secret>,
+    /// Seconds a TURN credential is valid. `BUERGERAMT_TURN_TTL_SECS`, default 3600.
+    pub turn_ttl_secs: u64,
 }
 
 /// The default sender of mails (see [`Settings::mail_from`]).
@@ -122,6 +130,9 @@ impl Default for Settings {
             session_absolute_hours: 12,
             sfu_bind: None,
             sfu_public_addr: None,
+            turn_urls: None,
+            turn_secrets: None,
+            turn_ttl_secs: 3600,
         }
     }
 }
@@ -280,6 +291,19 @@ impl Settings {
                 })?);
             }
         }
+        if let Some(urls) = get("BUERGERAMT_TURN_URLS").filter(|u| !u.is_empty()) {
+            settings.turn_urls = Some(urls);
+        }
+        if let Some(secrets) = get("BUERGERAMT_TURN_SECRETS").filter(|s| !s.is_empty()) {
+            settings.turn_secrets = Some(Secret::new(secrets));
+        }
+        if let Some(n) = get("BUERGERAMT_TURN_TTL_SECS") {
+            settings.turn_ttl_secs = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_TURN_TTL_SECS",
+                reason: format!("{n:?} is not a positive number of seconds"),
+            })?;
+        }
+        settings.turn()?;
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);
         }
@@ -337,6 +361,30 @@ impl Settings {
             path: path.to_owned(),
             source,
         })
+    }
+
+    /// The TURN servers these settings name: `None` without `turn_urls`; an error when the URLs,
+    /// the secrets or the lifetime are not valid, or the secrets are missing.
+    pub fn turn(&self) -> Result<Option<media::turn::TurnServers>, SettingsError> {
+        let Some(urls) = &self.turn_urls else {
+            return Ok(None);
+        };
+        let invalid = |name: &'static str, reason: String| SettingsError::Env { name, reason };
+        let secrets = self.turn_secrets.as_ref().ok_or_else(|| {
+            invalid(
+                "BUERGERAMT_TURN_SECRETS",
+                "TURN URLs are set, so the secrets shared with coturn are needed".into(),
+            )
+        })?;
+        let secrets = media::turn::TurnSecrets::parse_list(secrets.expose())
+            .map_err(|e| invalid("BUERGERAMT_TURN_SECRETS", e.to_string()))?;
+        media::turn::TurnServers::from_list(
+            urls,
+            secrets,
+            std::time::Duration::from_secs(self.turn_ttl_secs),
+        )
+        .map(Some)
+        .map_err(|e| invalid("BUERGERAMT_TURN_URLS", e.to_string()))
     }
 
     /// The session limits these settings name.
@@ -433,6 +481,47 @@ mod tests {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn turn_needs_its_secrets_and_valid_urls_and_never_shows_a_secret_in_an_error() {
+        assert!(
+            load(&[]).unwrap().turn().unwrap().is_none(),
+            "no TURN by default"
+        );
+        let secret = "a-secret-of-at-least-thirty-two-characters";
+        let s = load(&[
+            (
+                "BUERGERAMT_TURN_URLS",
+                "turn:turn.example:3478?transport=udp,turn:turn.example:3478?transport=tcp",
+            ),
+            ("BUERGERAMT_TURN_SECRETS", secret),
+            ("BUERGERAMT_TURN_TTL_SECS", "600"),
+        ])
+        .unwrap();
+        let turn = s.turn().unwrap().unwrap();
+        assert_eq!(turn.ttl(), std::time::Duration::from_secs(600));
+        assert!(!format!("{s:?}").contains(secret));
+        let missing = load(&[("BUERGERAMT_TURN_URLS", "turn:turn.example:3478")]).unwrap_err();
+        assert!(
+            missing.to_string().contains("BUERGERAMT_TURN_SECRETS"),
+            "{missing}"
+        );
+        let bad_url = load(&[
+            ("BUERGERAMT_TURN_URLS", "http://turn.example"),
+            ("BUERGERAMT_TURN_SECRETS", secret),
+        ])
+        .unwrap_err();
+        assert!(
+            bad_url.to_string().contains("BUERGERAMT_TURN_URLS"),
+            "{bad_url}"
+        );
+        let short = load(&[
+            ("BUERGERAMT_TURN_URLS", "turn:turn.example:3478"),
+            ("BUERGERAMT_TURN_SECRETS", "short"),
+        ])
+        .unwrap_err();
+        assert!(!short.to_string().contains("short\""), "{short}");
     }
 
     #[test]

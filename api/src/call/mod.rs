@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use media::sfu::SfuHandle;
 use media::signal::message::IceServer;
+use media::turn::TurnServers;
 
 /// The call's parts in the application state. Cheap to clone.
 #[derive(Debug, Clone, Default)]
@@ -23,25 +24,20 @@ pub struct Calls {
     pub hub: hub::Hub,
     /// The SFU; `None` until `serve` (or a test) starts one: media is then refused.
     pub sfu: Option<SfuHandle>,
-    /// The TURN servers and the secrets their credentials are minted with.
+    /// The TURN servers and the secrets their credentials are minted with; `None` sends no
+    /// `iceServers` (browsers then reach the SFU directly or not at all).
     pub turn: Option<Arc<TurnServers>>,
 }
 
-/// Where browsers find TURN and how their credentials are minted.
-#[derive(Debug, Clone)]
-pub struct TurnServers {
-    pub urls: Vec<String>,
-}
-
 impl Calls {
-    /// The `iceServers` for one participant's connection.
-    pub fn ice_servers(&self, _participant: &str) -> Vec<IceServer> {
+    /// The `iceServers` for one connection, with a fresh credential for its peer id. A minting
+    /// fault (it cannot happen with validated settings) is logged and leaves TURN out.
+    pub fn ice_servers(&self, peer_id: &str, now: chrono::DateTime<chrono::Utc>) -> Vec<IceServer> {
         match &self.turn {
-            Some(turn) => vec![IceServer {
-                urls: turn.urls.clone(),
-                username: None,
-                credential: None,
-            }],
+            Some(turn) => turn.ice_servers(peer_id, now).unwrap_or_else(|error| {
+                tracing::error!(%error, "minting TURN credentials failed");
+                Vec::new()
+            }),
             None => Vec::new(),
         }
     }

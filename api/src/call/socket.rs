@@ -258,7 +258,7 @@ async fn run(state: AppState, principal: Principal, socket: WebSocket) {
         peer_id: peer_id.clone(),
         role: joiner.role.to_owned(),
         case_id: joiner.case_id.to_string(),
-        ice_servers: state.calls.ice_servers(&peer_id),
+        ice_servers: state.calls.ice_servers(&peer_id, state.auth.clock.now()),
     };
     if !connection.send(welcome).await {
         return;
@@ -512,7 +512,19 @@ async fn on_message(
             _ => Ok(()),
         },
         ClientMessage::IceRestart { .. } => match &peer.link {
-            Some(link) => link.restart_ice().await.map_err(media_error),
+            Some(link) => {
+                // Fresh TURN credentials first: the old ones may have expired since the welcome.
+                let ice_servers = state
+                    .calls
+                    .ice_servers(&peer.peer_id, state.auth.clock.now());
+                connection
+                    .send(ServerMessage::IceServers {
+                        v: PROTOCOL_VERSION,
+                        ice_servers,
+                    })
+                    .await;
+                link.restart_ice().await.map_err(media_error)
+            }
             None => Err(ApiError::Conflict(
                 "media is not connected; send an offer".into(),
             )),

@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium pg-up bench bench-http demo clean-data
+.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium coturn pg-up bench bench-http demo clean-data
 
 # The pages' npm packages (KERN-UX) come first; without npm the service still starts, unstyled.
 run:
@@ -25,8 +25,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 # PostgreSQL is brought up (or started as a throwaway cluster) first; the PostgreSQL suites
-# never skip silently: without a server they fail.
-unit-tests:
+# never skip silently: without a server they fail. The TURN tests start their own coturn.
+unit-tests: coturn
 	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) test --workspace --exclude buergeramt-bench --locked --no-fail-fast
 
 # The real binary in Debian's chromium (playwright-core) with axe-core; see tests/browser/.
@@ -51,6 +51,17 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libfaketime; \
 	else \
 	  echo "/usr/bin/chromium or libfaketime is missing and installing them needs root: run 'sudo apt-get install chromium libfaketime' (Debian), then 'make browser-tests' again" >&2; \
+	  exit 1; \
+	fi
+
+# Debian's coturn (`turnserver`, `turnadmin`) for the TURN tests, which start their own instances
+# on loopback on free ports (a coturn service that the package may start does not disturb them).
+coturn:
+	@if [ -x /usr/bin/turnserver ] && [ -x /usr/bin/turnadmin ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn; \
+	else \
+	  echo "/usr/bin/turnserver is missing and installing it needs root: run 'sudo apt-get install coturn' (Debian), then 'make test' again" >&2; \
 	  exit 1; \
 	fi
 

@@ -296,6 +296,17 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
         settings.session_policy(),
         std::sync::Arc::new(crate::auth::SystemClock),
     ));
+    let sfu = media::sfu::SfuHandle::start(media::sfu::SfuConfig {
+        bind: settings
+            .sfu_bind
+            .unwrap_or_else(|| std::net::SocketAddr::new(address.ip(), 0)),
+        public_addr: settings.sfu_public_addr,
+    })
+    .await
+    .context("starting the SFU (BUERGERAMT_SFU_BIND)")?;
+    tracing::info!(media = %sfu.media_addr(), "SFU listening");
+    let mut state = state.with_sfu(sfu);
+    state.calls.turn = settings.turn()?.map(std::sync::Arc::new);
     if demo {
         crate::demo_accounts::seed(&state).await?;
     }

@@ -215,18 +215,26 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The RFC 9457 body of this error (also sent inside the call's WebSocket `error` message).
+    pub fn to_problem(&self) -> Problem {
         let (kind, detail) = self.problem();
         let status = kind.status();
         // 5xx bodies are opaque whatever the variant carries.
         let detail = detail.filter(|_| !status.is_server_error());
-        let body = Problem {
+        Problem {
             kind: kind.uri(),
             title: kind.title().to_owned(),
             status: status.as_u16(),
             detail,
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = self.to_problem();
+        let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&body).unwrap_or_else(|_| "{}".to_owned());
         let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
         let headers = response.headers_mut();

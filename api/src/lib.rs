@@ -9,6 +9,7 @@ pub mod admin;
 pub mod auth;
 pub mod backend;
 pub mod booking;
+pub mod call;
 pub mod capability;
 pub mod catalogue_handle;
 pub mod citizen;
@@ -70,6 +71,8 @@ pub struct AppState {
     /// Minutes after an appointment's start before a citizen who never checked in is closed as
     /// a no-show (see [`no_show`]).
     pub no_show_grace: chrono::Duration,
+    /// The video call: rooms, the SFU, TURN (see [`call`]).
+    pub calls: call::Calls,
 }
 
 impl AppState {
@@ -97,6 +100,7 @@ impl AppState {
             no_show_grace: chrono::Duration::minutes(i64::from(
                 booking::BookingPolicy::default().no_show_grace_minutes,
             )),
+            calls: call::Calls::default(),
         }
     }
 
@@ -144,6 +148,12 @@ impl AppState {
     /// Uses other session limits or another clock (see [`auth::AuthState`]).
     pub fn with_auth(mut self, auth: auth::AuthState) -> Self {
         self.auth = auth;
+        self
+    }
+
+    /// Uses a running SFU for the calls' media.
+    pub fn with_sfu(mut self, sfu: media::sfu::SfuHandle) -> Self {
+        self.calls.sfu = Some(sfu);
         self
     }
 

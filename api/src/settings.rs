@@ -87,6 +87,20 @@ pub struct Settings {
     /// Hours a staff session lives at most, however busy. `BUERGERAMT_SESSION_ABSOLUTE_HOURS`,
     /// default 12.
     pub session_absolute_hours: u32,
+    /// The UDP address the SFU binds for every call's media. `BUERGERAMT_SFU_BIND`, default the
+    /// HTTP listener's IP with a port the system picks (set a fixed port behind a firewall).
+    pub sfu_bind: Option<SocketAddr>,
+    /// The address browsers send media to when it differs from the bound one (behind NAT).
+    /// `BUERGERAMT_SFU_PUBLIC_ADDR`.
+    pub sfu_public_addr: Option<SocketAddr>,
+    /// TURN URLs for the browsers, comma-separated (`turn:turn.example:3478?transport=udp,…`).
+    /// `BUERGERAMT_TURN_URLS`; without it no TURN server is offered.
+    pub turn_urls: Option<String>,
+    /// The secrets shared with coturn (`use-auth-secret`), comma-separated; the first mints.
+    /// `BUERGERAMT_TURN_SECRETS`. Required with `turn_urls`.
+    pub turn_secrets: Option<Secret>,
+    /// Seconds a TURN credential is valid. `BUERGERAMT_TURN_TTL_SECS`, default 3600.
+    pub turn_ttl_secs: u64,
 }
 
 /// The default sender of mails (see [`Settings::mail_from`]).
@@ -114,6 +128,11 @@ impl Default for Settings {
             notify_poll_ms: 1000,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            sfu_bind: None,
+            sfu_public_addr: None,
+            turn_urls: None,
+            turn_secrets: None,
+            turn_ttl_secs: 3600,
         }
     }
 }
@@ -261,6 +280,30 @@ impl Settings {
                 reason: format!("{n:?} is not a positive number of hours"),
             })?;
         }
+        for (name, target) in [
+            ("BUERGERAMT_SFU_BIND", &mut settings.sfu_bind),
+            ("BUERGERAMT_SFU_PUBLIC_ADDR", &mut settings.sfu_public_addr),
+        ] {
+            if let Some(address) = get(name).filter(|a| !a.is_empty()) {
+                *target = Some(address.parse().map_err(|_| SettingsError::Env {
+                    name,
+                    reason: format!("{address:?} is not an address like 192.0.2.10:3479"),
+                })?);
+            }
+        }
+        if let Some(urls) = get("BUERGERAMT_TURN_URLS").filter(|u| !u.is_empty()) {
+            settings.turn_urls = Some(urls);
+        }
+        if let Some(secrets) = get("BUERGERAMT_TURN_SECRETS").filter(|s| !s.is_empty()) {
+            settings.turn_secrets = Some(Secret::new(secrets));
+        }
+        if let Some(n) = get("BUERGERAMT_TURN_TTL_SECS") {
+            settings.turn_ttl_secs = positive(&n).ok_or(SettingsError::Env {
+                name: "BUERGERAMT_TURN_TTL_SECS",
+                reason: format!("{n:?} is not a positive number of seconds"),
+            })?;
+        }
+        settings.turn()?;
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {
             settings.public_url = Some(url);
         }
@@ -318,6 +361,30 @@ impl Settings {
             path: path.to_owned(),
             source,
         })
+    }
+
+    /// The TURN servers these settings name: `None` without `turn_urls`; an error when the URLs,
+    /// the secrets or the lifetime are not valid, or the secrets are missing.
+    pub fn turn(&self) -> Result<Option<media::turn::TurnServers>, SettingsError> {
+        let Some(urls) = &self.turn_urls else {
+            return Ok(None);
+        };
+        let invalid = |name: &'static str, reason: String| SettingsError::Env { name, reason };
+        let secrets = self.turn_secrets.as_ref().ok_or_else(|| {
+            invalid(
+                "BUERGERAMT_TURN_SECRETS",
+                "TURN URLs are set, so the secrets shared with coturn are needed".into(),
+            )
+        })?;
+        let secrets = media::turn::TurnSecrets::parse_list(secrets.expose())
+            .map_err(|e| invalid("BUERGERAMT_TURN_SECRETS", e.to_string()))?;
+        media::turn::TurnServers::from_list(
+            urls,
+            secrets,
+            std::time::Duration::from_secs(self.turn_ttl_secs),
+        )
+        .map(Some)
+        .map_err(|e| invalid("BUERGERAMT_TURN_URLS", e.to_string()))
     }
 
     /// The session limits these settings name.
@@ -414,6 +481,47 @@ mod tests {
             let err = load(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn turn_needs_its_secrets_and_valid_urls_and_never_shows_a_secret_in_an_error() {
+        assert!(
+            load(&[]).unwrap().turn().unwrap().is_none(),
+            "no TURN by default"
+        );
+        let secret = "a-secret-of-at-least-thirty-two-characters";
+        let s = load(&[
+            (
+                "BUERGERAMT_TURN_URLS",
+                "turn:turn.example:3478?transport=udp,turn:turn.example:3478?transport=tcp",
+            ),
+            ("BUERGERAMT_TURN_SECRETS", secret),
+            ("BUERGERAMT_TURN_TTL_SECS", "600"),
+        ])
+        .unwrap();
+        let turn = s.turn().unwrap().unwrap();
+        assert_eq!(turn.ttl(), std::time::Duration::from_secs(600));
+        assert!(!format!("{s:?}").contains(secret));
+        let missing = load(&[("BUERGERAMT_TURN_URLS", "turn:turn.example:3478")]).unwrap_err();
+        assert!(
+            missing.to_string().contains("BUERGERAMT_TURN_SECRETS"),
+            "{missing}"
+        );
+        let bad_url = load(&[
+            ("BUERGERAMT_TURN_URLS", "http://turn.example"),
+            ("BUERGERAMT_TURN_SECRETS", secret),
+        ])
+        .unwrap_err();
+        assert!(
+            bad_url.to_string().contains("BUERGERAMT_TURN_URLS"),
+            "{bad_url}"
+        );
+        let short = load(&[
+            ("BUERGERAMT_TURN_URLS", "turn:turn.example:3478"),
+            ("BUERGERAMT_TURN_SECRETS", "short"),
+        ])
+        .unwrap_err();
+        assert!(!short.to_string().contains("short\""), "{short}");
     }
 
     #[test]

@@ -19,4 +19,7 @@ pub enum MediaError {
     /// a negotiation.
     #[error("negotiation out of order: {0}")]
     Negotiation(String),
+    /// TURN credentials could not be minted (a configuration fault).
+    #[error(transparent)]
+    Turn(#[from] crate::turn::TurnError),
 }

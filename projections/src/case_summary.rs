@@ -257,6 +257,7 @@ fn evolve(current: Option<CaseSummary>, event: &CaseEvent) -> Option<CaseSummary
         // A waitlisted case stays `opened` here until a seat is booked for it.
         E::NoteAdded { .. }
         | E::AccessLinkIssued { .. }
+        | E::CallInviteIssued { .. }
         | E::NotificationSent { .. }
         | E::JoinedWaitlist { .. }
         | E::LeftWaitlist { .. } => {}

@@ -6,6 +6,8 @@
 //! document.
 
 pub mod bookings;
+mod call;
+mod case_panel;
 pub(crate) mod catalogue;
 mod dashboard;
 mod health;
@@ -50,6 +52,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(waiting_room::admit))
         .routes(routes!(waiting_room::hold))
         .routes(routes!(waiting_room::send_back))
+        .routes(routes!(call::call_ws))
+        .routes(routes!(case_panel::get_case))
+        .routes(routes!(case_panel::check_identity))
+        .routes(routes!(case_panel::add_note))
+        .routes(routes!(case_panel::invite))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(
             crate::auth::session::login,

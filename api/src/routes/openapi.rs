@@ -32,6 +32,8 @@ use crate::problems::Problem;
         (name = "waiting-room", description = "The clerks' live dashboard of an office day and their waiting-room actions"),
         (name = "session", description = "Staff sign-in and sign-out"),
         (name = "accounts", description = "Staff accounts (admins only)"),
+        (name = "call", description = "The video call: its signalling WebSocket and the clerk's invitations of third parties"),
+        (name = "case", description = "The clerk's case panel beside the call: the case, the identity check and notes"),
         (name = "admin", description = "Offices, opening hours, seats, closing days and the service catalogue, changed as events (admins only)"),
     )
 )]

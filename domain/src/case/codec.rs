@@ -39,6 +39,7 @@ pub const CASE_EVENT_SCHEMAS: &[EventSchema] = &[
     schema("SentBack", 1, &[]),
     schema("CallStarted", 1, &[]),
     schema("CallEnded", 1, &[]),
+    schema("CallInviteIssued", 1, &[]),
     schema("IdentityChecked", 1, &[]),
     schema("DocumentsRequested", 1, &[]),
     schema("DocumentUploaded", 1, &["file_name"]),

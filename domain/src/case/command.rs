@@ -13,7 +13,8 @@ use super::types::{
 use crate::actor::Actor;
 use crate::catalogue::Service;
 use crate::ids::{
-    CaseId, CitizenId, ClerkId, DocumentId, DocumentType, OfficeId, PaymentId, VideoSessionId,
+    CaseId, CitizenId, ClerkId, DocumentId, DocumentType, InterpreterId, OfficeId, PaymentId,
+    VideoSessionId,
 };
 use crate::money::Cents;
 
@@ -87,6 +88,15 @@ pub enum CaseCommand {
     },
     /// The running call ends (hung up or dropped); another call may follow.
     EndCall { actor: Actor, at: DateTime<Utc> },
+    /// A clerk invites a third party (an interpreter) into the case's calls with a one-time link
+    /// (only its hash is given). Allowed while the citizen is admitted or in a call.
+    InviteToCall {
+        clerk: ClerkId,
+        interpreter: InterpreterId,
+        token_sha256: AccessTokenHash,
+        expires_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    },
     /// A clerk records how the citizen's identity was checked; only during a call.
     CheckIdentity {
         clerk: ClerkId,

@@ -44,6 +44,10 @@ pub enum CaseError {
     AlreadyOnHold,
     #[error("the citizen has not been admitted from the waiting room")]
     NotAdmitted,
+    #[error("the call invite has already expired")]
+    InviteExpired,
+    #[error("too many call invites are open; end the call to spend them")]
+    TooManyInvites,
     #[error("no call is running")]
     NoCall,
     #[error("the identity has already been checked")]

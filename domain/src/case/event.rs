@@ -14,7 +14,8 @@ use super::types::{
 };
 use crate::actor::Actor;
 use crate::ids::{
-    CaseId, CitizenId, DocumentId, DocumentType, OfficeId, PaymentId, ServiceKey, VideoSessionId,
+    CaseId, CitizenId, DocumentId, DocumentType, InterpreterId, OfficeId, PaymentId, ServiceKey,
+    VideoSessionId,
 };
 use crate::money::Cents;
 use crate::pii::Pii;
@@ -132,6 +133,16 @@ pub enum CaseEvent {
     CallEnded {
         case_id: CaseId,
         session_id: VideoSessionId,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// A clerk invited a third party (an interpreter) into the case's calls with a one-time link;
+    /// only the token's hash is stored. Spent when the call ends or at `expires_at`.
+    CallInviteIssued {
+        case_id: CaseId,
+        interpreter: InterpreterId,
+        token_sha256: AccessTokenHash,
+        expires_at: DateTime<Utc>,
         actor: Actor,
         at: DateTime<Utc>,
     },
@@ -255,6 +266,7 @@ impl CaseEvent {
             | SentBack { case_id, .. }
             | CallStarted { case_id, .. }
             | CallEnded { case_id, .. }
+            | CallInviteIssued { case_id, .. }
             | IdentityChecked { case_id, .. }
             | DocumentsRequested { case_id, .. }
             | DocumentUploaded { case_id, .. }
@@ -290,6 +302,7 @@ impl CaseEvent {
             | SentBack { at, .. }
             | CallStarted { at, .. }
             | CallEnded { at, .. }
+            | CallInviteIssued { at, .. }
             | IdentityChecked { at, .. }
             | DocumentsRequested { at, .. }
             | DocumentUploaded { at, .. }
@@ -325,6 +338,7 @@ impl CaseEvent {
             | SentBack { actor, .. }
             | CallStarted { actor, .. }
             | CallEnded { actor, .. }
+            | CallInviteIssued { actor, .. }
             | IdentityChecked { actor, .. }
             | DocumentsRequested { actor, .. }
             | DocumentUploaded { actor, .. }

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use super::command::CaseCommand;
 use super::error::CaseError;
 use super::event::CaseEvent;
-use super::state::{Case, CaseFacts, CaseStatus, DocumentStatus, FeeStatus, RequestStatus};
+use super::state::{
+    Case, CaseFacts, CaseStatus, DocumentStatus, FeeStatus, RequestStatus, MAX_OPEN_CALL_INVITES,
+};
 use super::types::{Appointment, CaseChannel, Contact, Outcome};
 use crate::actor::Actor;
 use crate::catalogue::{Channel, Service};
@@ -209,6 +211,38 @@ impl Case {
                     case_id,
                     session_id,
                     actor,
+                    at,
+                }
+            }
+            CaseCommand::InviteToCall {
+                clerk,
+                interpreter,
+                token_sha256,
+                expires_at,
+                at,
+            } => {
+                if !matches!(self.status, CaseStatus::Admitted | CaseStatus::InCall) {
+                    return Err(CaseError::NotAdmitted);
+                }
+                if expires_at <= at {
+                    return Err(CaseError::InviteExpired);
+                }
+                if self.call_invites.len() >= MAX_OPEN_CALL_INVITES {
+                    return Err(CaseError::TooManyInvites);
+                }
+                if self
+                    .call_invites
+                    .iter()
+                    .any(|i| i.token_sha256 == token_sha256)
+                {
+                    return Err(CaseError::AccessLinkExists);
+                }
+                CaseEvent::CallInviteIssued {
+                    case_id,
+                    interpreter,
+                    token_sha256,
+                    expires_at,
+                    actor: Actor::Clerk(clerk),
                     at,
                 }
             }

@@ -34,7 +34,8 @@ pub use command::CaseCommand;
 pub use error::CaseError;
 pub use event::CaseEvent;
 pub use state::{
-    Case, CaseFacts, CaseStatus, Document, DocumentStatus, Fee, FeeStatus, RequestStatus,
+    CallInvite, Case, CaseFacts, CaseStatus, Document, DocumentStatus, Fee, FeeStatus,
+    RequestStatus, MAX_OPEN_CALL_INVITES,
 };
 pub use types::{
     AccessTokenHash, Appointment, CaseChannel, Contact, IdentityMethod, Language, LinkChannel,

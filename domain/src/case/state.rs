@@ -15,7 +15,8 @@ use super::types::{
     WaiverReason,
 };
 use crate::ids::{
-    CaseId, CitizenId, DocumentId, DocumentType, OfficeId, PaymentId, ServiceKey, VideoSessionId,
+    CaseId, CitizenId, DocumentId, DocumentType, InterpreterId, OfficeId, PaymentId, ServiceKey,
+    VideoSessionId,
 };
 use crate::money::Cents;
 use crate::pii::Pii;
@@ -44,6 +45,17 @@ pub enum CaseStatus {
     /// The case is closed; see [`Case::outcome`].
     Closed,
 }
+
+/// An open invitation of a third party into the case's calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallInvite {
+    pub interpreter: InterpreterId,
+    pub token_sha256: AccessTokenHash,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How many call invites may be open at once (an interpreter, a relative, a social worker…).
+pub const MAX_OPEN_CALL_INVITES: usize = 5;
 
 /// The facts fixed when the case was opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -150,6 +162,8 @@ pub struct Case {
     pub(super) result: Option<DocumentId>,
     pub(super) outcome: Option<Outcome>,
     pub(super) notes: u32,
+    /// The open invitations into the case's calls; spent when a call ends or the case closes.
+    pub(super) call_invites: Vec<CallInvite>,
     /// Hashes of the capability tokens that open this case.
     pub(super) access_links: Vec<AccessTokenHash>,
     /// Messages sent, as (kind, version of the event they were about).
@@ -258,6 +272,18 @@ impl Case {
         self.notes
     }
 
+    /// The interpreter an unexpired, unspent call invite with this hash admits.
+    pub fn call_invite(
+        &self,
+        token_sha256: &AccessTokenHash,
+        now: DateTime<Utc>,
+    ) -> Option<InterpreterId> {
+        self.call_invites
+            .iter()
+            .find(|i| &i.token_sha256 == token_sha256 && now < i.expires_at)
+            .map(|i| i.interpreter)
+    }
+
     /// True if a capability token with this hash opens the case.
     pub fn has_access_link(&self, token_sha256: &AccessTokenHash) -> bool {
         self.access_links.contains(token_sha256)
@@ -346,8 +372,19 @@ impl Case {
             }
             CaseEvent::CallEnded { .. } => {
                 self.call = None;
+                self.call_invites.clear();
                 self.status = CaseStatus::Admitted;
             }
+            CaseEvent::CallInviteIssued {
+                interpreter,
+                token_sha256,
+                expires_at,
+                ..
+            } => self.call_invites.push(CallInvite {
+                interpreter: *interpreter,
+                token_sha256: token_sha256.clone(),
+                expires_at: *expires_at,
+            }),
             CaseEvent::IdentityChecked { method, .. } => self.identity = Some(*method),
             CaseEvent::DocumentsRequested { document_types, .. } => {
                 for document_type in document_types {
@@ -428,6 +465,7 @@ impl Case {
             CaseEvent::CaseClosed { outcome, .. } => {
                 self.outcome = Some(*outcome);
                 self.call = None;
+                self.call_invites.clear();
                 self.status = CaseStatus::Closed;
             }
         }

@@ -150,6 +150,12 @@ pub enum ServerMessage {
         /// For `RTCPeerConnection`; TURN credentials are minted for this participant.
         ice_servers: Vec<IceServer>,
     },
+    /// Fresh `iceServers` (sent before the offer that answers an `ice-restart`): the page calls
+    /// `setConfiguration` with them, because TURN credentials expire.
+    IceServers {
+        v: u32,
+        ice_servers: Vec<IceServer>,
+    },
     /// Not in the call yet: `stage` is the case's waiting-room state (`checked_in`, `on_hold`,
     /// `admitted` while the clerk has not opened the call) or `not_checked_in`.
     Waiting {

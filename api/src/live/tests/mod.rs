@@ -5,7 +5,7 @@
 //! no-shows closed exactly once by two jobs at once (a blind closer is the negative control).
 
 mod actions;
-mod harness;
+pub(crate) mod harness;
 mod no_show;
 mod streams;
 

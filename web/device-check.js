@@ -110,6 +110,7 @@ export async function mediaRoundTrip(token, stream, onRemote) {
     join: { token, echo_test: true },
     onMessage: (message) => {
       if (message.type === 'welcome') iceServers = message.ice_servers ?? [];
+      else if (message.type === 'ice-servers') peer?.setIceServers(message.ice_servers);
       else if (message.type === 'admitted' && !peer) {
         peer = createPeer({
           iceServers,

@@ -355,6 +355,10 @@ function onMessage(message) {
       document.body.dataset.role = message.role;
       if (message.role === 'clerk') showClerkTools();
       break;
+    case 'ice-servers':
+      call.iceServers = message.ice_servers ?? [];
+      peer?.setIceServers(call.iceServers);
+      break;
     case 'waiting':
       dropPeer();
       setState(['not_checked_in', 'on_hold'].includes(message.stage) ? message.stage : 'waiting');

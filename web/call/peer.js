@@ -73,6 +73,15 @@ export function createPeer({ iceServers, send, onTrack, onState }) {
     async replaceVideo(track) {
       if (videoSender) await videoSender.replaceTrack(track);
     },
+    /** Fresh TURN credentials (they expire): used by the next ICE gathering, e.g. a restart. */
+    setIceServers(servers) {
+      if (closed) return;
+      try {
+        pc.setConfiguration({ ...pc.getConfiguration(), iceServers: servers ?? [] });
+      } catch {
+        // A configuration the browser refuses keeps the old servers; the restart still runs.
+      }
+    },
     hasVideoSender: () => Boolean(videoSender),
     hasAudioSender: () => Boolean(audioSender),
     close() {

@@ -138,6 +138,7 @@ export async function startFakeSfu(sfuPage, { echo = false, wait = false, names 
         await sfuPage.evaluate(([id, cand]) => window.sfu.candidate(id, cand), [c.id, message.candidate]);
         break;
       case 'ice-restart': {
+        send(c, { type: 'ice-servers', ice_servers: [] });
         const other = everybody().find((o) => o !== c && o.connected) ?? c;
         await offerTo(c, other, true);
         break;

@@ -1,0 +1,539 @@
+//! Test peers on webrtc-rs (an independent WebRTC stack): each sends a synthetic VP8 video track
+//! and an Opus audio track, negotiates with the SFU through `SfuHandle`/`PeerLink` directly (no
+//! WebSocket), answers the SFU's later offers, and counts what it receives per sender.
+//!
+//! Every video frame carries the sender's send time (nanoseconds since a process-wide epoch) in
+//! its first bytes, so a receiver in the same process can measure the latency of each frame.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use media::sfu::{PeerEvent, PeerId, PeerLabel, PeerLink, RoomId, SfuConfig, SfuHandle};
+use media::signal::message::{SdpType, SessionDescription, TrackInfo};
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::Track;
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, Registry,
+    RTCSessionDescription, SettingEngineBuilder,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+/// Video frames per second the test peers send.
+pub const FPS: u64 = 30;
+/// Bytes per synthetic video frame (a 640x360 delta frame is a few KB).
+pub const FRAME_BYTES: usize = 4_000;
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// An SFU on loopback for one test.
+pub async fn start_sfu() -> SfuHandle {
+    let config = SfuConfig {
+        bind: "127.0.0.1:0".parse().expect("a literal address"),
+        public_addr: None,
+    };
+    SfuHandle::start(config).await.expect("the SFU starts")
+}
+
+/// Waits until `condition` holds, polling; false when `limit` passed first.
+pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What one receiving track has seen.
+#[derive(Debug, Default, Clone)]
+pub struct TrackCount {
+    pub packets: u64,
+    /// Video: packets with the marker bit (the last packet of a frame).
+    pub frames: u64,
+    /// Video: one-way latency of each frame's first packet, sender to this receiver.
+    pub latencies: Vec<Duration>,
+}
+
+/// Counts per (sender peer id, kind).
+#[derive(Debug, Default)]
+pub struct Received {
+    tracks: Mutex<HashMap<(String, String), TrackCount>>,
+}
+
+impl Received {
+    fn record(&self, sender: &str, kind: &str, marker: bool, latency: Option<Duration>) {
+        let mut tracks = self.tracks.lock().expect("test lock");
+        let count = tracks
+            .entry((sender.to_owned(), kind.to_owned()))
+            .or_default();
+        count.packets += 1;
+        if marker {
+            count.frames += 1;
+        }
+        if let Some(latency) = latency {
+            count.latencies.push(latency);
+        }
+    }
+
+    pub fn get(&self, sender: &str, kind: &str) -> TrackCount {
+        self.tracks
+            .lock()
+            .expect("test lock")
+            .get(&(sender.to_owned(), kind.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// What the SFU told this peer (offers are answered by the pump and recorded by their tracks).
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub connected: AtomicBool,
+    pub disconnected: AtomicU64,
+    pub offers: AtomicU64,
+    pub answer_errors: Mutex<Vec<String>>,
+    pub closed: Mutex<Option<String>>,
+    pub tracks: Mutex<Vec<TrackInfo>>,
+}
+
+struct Handler {
+    received: Arc<Received>,
+    gathered: mpsc::UnboundedSender<()>,
+    connected: Arc<AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Handler {
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.gathered.send(());
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        self.connected
+            .store(state == RTCPeerConnectionState::Connected, Ordering::SeqCst);
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let received = Arc::clone(&self.received);
+        tokio::spawn(async move {
+            let sender = track.stream_id().await;
+            let kind = match track.kind().await {
+                RtpCodecKind::Video => "video",
+                _ => "audio",
+            };
+            while let Some(event) = track.poll().await {
+                match event {
+                    TrackRemoteEvent::OnRtpPacket(packet) => {
+                        let latency = if kind == "video" {
+                            frame_send_time(&packet.payload)
+                                .map(|sent| epoch().elapsed().saturating_sub(sent))
+                        } else {
+                            None
+                        };
+                        received.record(&sender, kind, packet.header.marker, latency);
+                    }
+                    TrackRemoteEvent::OnEnded => break,
+                    _ => {}
+                }
+            }
+        });
+    }
+}
+
+/// The send time written into the first packet of a VP8 frame (after the payload descriptor and
+/// the three bytes of the VP8 frame tag), if this packet starts a frame.
+fn frame_send_time(payload: &[u8]) -> Option<Duration> {
+    let first = *payload.first()?;
+    let start_of_partition = first & 0x10 != 0 && first & 0x07 == 0;
+    if !start_of_partition {
+        return None;
+    }
+    let mut at = 1;
+    if first & 0x80 != 0 {
+        let ext = *payload.get(at)?;
+        at += 1;
+        if ext & 0x80 != 0 {
+            let picture_id = *payload.get(at)?;
+            at += if picture_id & 0x80 != 0 { 2 } else { 1 };
+        }
+        if ext & 0x40 != 0 {
+            at += 1;
+        }
+        if ext & 0x30 != 0 {
+            at += 1;
+        }
+    }
+    let stamp = payload.get(at + 3..at + 11)?;
+    let nanos = u64::from_be_bytes(stamp.try_into().ok()?);
+    Some(Duration::from_nanos(nanos))
+}
+
+/// A synthetic VP8 frame: a frame tag (a keyframe every second), the send time, filler.
+fn vp8_frame(index: u64) -> Bytes {
+    let mut frame = vec![0u8; FRAME_BYTES];
+    let keyframe = index % FPS == 0;
+    frame[0] = if keyframe { 0x10 } else { 0x11 };
+    frame[1] = 0x02;
+    frame[2] = 0x00;
+    let sent = u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX);
+    frame[3..11].copy_from_slice(&sent.to_be_bytes());
+    if keyframe {
+        // The VP8 keyframe start code and a 640x360 size.
+        frame[11..14].copy_from_slice(&[0x9d, 0x01, 0x2a]);
+        frame[14..16].copy_from_slice(&640u16.to_le_bytes());
+        frame[16..18].copy_from_slice(&360u16.to_le_bytes());
+    }
+    for (i, byte) in frame.iter_mut().enumerate().skip(18) {
+        *byte = (i as u64 ^ index) as u8;
+    }
+    Bytes::from(frame)
+}
+
+enum Control {
+    RestartIce,
+    InjectPanic,
+}
+
+/// One webrtc-rs peer in a room of the SFU.
+pub struct TestPeer {
+    pub name: String,
+    pub pc: Arc<dyn PeerConnection>,
+    pub received: Arc<Received>,
+    pub seen: Arc<Seen>,
+    pub connected: Arc<AtomicBool>,
+    sending: Arc<AtomicBool>,
+    control: Option<mpsc::UnboundedSender<Control>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl TestPeer {
+    /// Joins `room` of the SFU as `name`, sending video and audio.
+    pub async fn join(sfu: &SfuHandle, room: &str, name: &str) -> TestPeer {
+        Self::join_with(sfu, Some(room), name).await
+    }
+
+    /// Joins a device-check echo room.
+    pub async fn join_echo(sfu: &SfuHandle, name: &str) -> TestPeer {
+        Self::join_with(sfu, None, name).await
+    }
+
+    async fn join_with(sfu: &SfuHandle, room: Option<&str>, name: &str) -> TestPeer {
+        let received = Arc::new(Received::default());
+        let connected = Arc::new(AtomicBool::new(false));
+        let (gathered_tx, mut gathered) = mpsc::unbounded_channel();
+        let mut media_engine = MediaEngine::default();
+        media_engine
+            .register_default_codecs()
+            .expect("default codecs");
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+            .expect("default interceptors");
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+            .with_include_loopback_candidate(true)
+            .build();
+        let handler = Arc::new(Handler {
+            received: Arc::clone(&received),
+            gathered: gathered_tx,
+            connected: Arc::clone(&connected),
+        });
+        let pc = PeerConnectionBuilder::new()
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .with_handler(handler)
+            .with_udp_addrs(vec!["127.0.0.1:0"])
+            .build()
+            .await
+            .expect("a webrtc-rs peer connection");
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+
+        let video = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
+        let video_sender = pc
+            .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
+            .await
+            .expect("video track");
+        let audio = sample_track(name, RtpCodecKind::Audio, "audio/opus", 48_000, 2);
+        let audio_sender = pc
+            .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
+            .await
+            .expect("audio track");
+
+        let offer = pc.create_offer(None).await.expect("an offer");
+        pc.set_local_description(offer).await.expect("local offer");
+        tokio::time::timeout(Duration::from_secs(5), gathered.recv())
+            .await
+            .expect("ICE gathering completes");
+        let local = pc.local_description().await.expect("a local description");
+        let offer = SessionDescription {
+            kind: SdpType::Offer,
+            sdp: local.sdp,
+        };
+        let label = PeerLabel {
+            role: "citizen".to_owned(),
+            name: format!("Test {name}"),
+        };
+        let peer = PeerId(name.to_owned());
+        let (answer, link) = match room {
+            Some(room) => sfu.join(RoomId(room.to_owned()), peer, label, offer).await,
+            None => sfu.join_echo(peer, label, offer).await,
+        }
+        .expect("the SFU accepts the offer");
+        assert_eq!(answer.kind, SdpType::Answer);
+        let answer = RTCSessionDescription::answer(answer.sdp).expect("an answer");
+        pc.set_remote_description(answer)
+            .await
+            .expect("the SFU's answer applies");
+
+        let seen = Arc::new(Seen::default());
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let sending = Arc::new(AtomicBool::new(true));
+        let tasks = vec![
+            tokio::spawn(pump(link, control_rx, Arc::clone(&pc), Arc::clone(&seen))),
+            tokio::spawn(send_video(video, video_sender, Arc::clone(&sending))),
+            tokio::spawn(send_audio(audio, audio_sender, Arc::clone(&sending))),
+        ];
+        TestPeer {
+            name: name.to_owned(),
+            pc,
+            received,
+            seen,
+            connected,
+            sending,
+            control: Some(control),
+            tasks,
+        }
+    }
+
+    /// Video frames received from `sender` so far.
+    pub fn frames_from(&self, sender: &str) -> u64 {
+        self.received.get(sender, "video").frames
+    }
+
+    /// Audio packets received from `sender` so far.
+    pub fn audio_from(&self, sender: &str) -> u64 {
+        self.received.get(sender, "audio").packets
+    }
+
+    /// Stops (or resumes) sending media; the connection stays up.
+    pub fn set_sending(&self, on: bool) {
+        self.sending.store(on, Ordering::SeqCst);
+    }
+
+    pub fn restart_ice(&self) {
+        if let Some(control) = &self.control {
+            let _ = control.send(Control::RestartIce);
+        }
+    }
+
+    pub fn inject_panic(&self) {
+        if let Some(control) = &self.control {
+            let _ = control.send(Control::InjectPanic);
+        }
+    }
+
+    /// Hangs up: the link is dropped (the SFU removes the peer), media stops.
+    pub async fn leave(mut self) {
+        self.sending.store(false, Ordering::SeqCst);
+        self.control = None;
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        let _ = self.pc.close().await;
+    }
+}
+
+impl Drop for TestPeer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn sample_track(
+    name: &str,
+    kind: RtpCodecKind,
+    mime: &str,
+    clock_rate: u32,
+    channels: u16,
+) -> Arc<TrackLocalStaticSample> {
+    let ssrc = rand::random::<u32>();
+    let track = MediaStreamTrack::new(
+        format!("{name}-stream"),
+        format!("{name}-{kind}"),
+        format!("{name}-{kind}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(ssrc),
+                ..Default::default()
+            },
+            codec: RTCRtpCodec {
+                mime_type: mime.to_owned(),
+                clock_rate,
+                channels,
+                sdp_fmtp_line: String::new(),
+                rtcp_feedback: vec![],
+            },
+            ..Default::default()
+        }],
+    );
+    Arc::new(TrackLocalStaticSample::new(Instant::now(), track).expect("a sample track"))
+}
+
+async fn negotiated(sender: &Arc<dyn RtpSender>) -> Option<u8> {
+    sender
+        .get_parameters()
+        .await
+        .ok()?
+        .rtp_parameters
+        .codecs
+        .first()
+        .map(|codec| codec.payload_type)
+}
+
+async fn send_video(
+    track: Arc<TrackLocalStaticSample>,
+    sender: Arc<dyn RtpSender>,
+    sending: Arc<AtomicBool>,
+) {
+    let Some(pt) = negotiated(&sender).await else {
+        return;
+    };
+    let Some(ssrc) = track.ssrcs().await.first().copied() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(1000 / FPS));
+    let mut index = 0u64;
+    loop {
+        tick.tick().await;
+        if !sending.load(Ordering::SeqCst) {
+            continue;
+        }
+        let sample = Sample {
+            data: vp8_frame(index),
+            duration: Duration::from_millis(1000 / FPS),
+            ..Sample::new(Instant::now())
+        };
+        // Before the connection is up, writes fail; the next frame tries again.
+        let _ = track.sample_writer(ssrc, pt).write_sample(&sample).await;
+        index += 1;
+    }
+}
+
+async fn send_audio(
+    track: Arc<TrackLocalStaticSample>,
+    sender: Arc<dyn RtpSender>,
+    sending: Arc<AtomicBool>,
+) {
+    let Some(pt) = negotiated(&sender).await else {
+        return;
+    };
+    let Some(ssrc) = track.ssrcs().await.first().copied() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        tick.tick().await;
+        if !sending.load(Ordering::SeqCst) {
+            continue;
+        }
+        let sample = Sample {
+            data: Bytes::from(vec![0xf8u8; 80]),
+            duration: Duration::from_millis(20),
+            ..Sample::new(Instant::now())
+        };
+        let _ = track.sample_writer(ssrc, pt).write_sample(&sample).await;
+    }
+}
+
+/// Answers the SFU's offers and records what it says; forwards test controls to the link.
+async fn pump(
+    mut link: PeerLink,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    pc: Arc<dyn PeerConnection>,
+    seen: Arc<Seen>,
+) {
+    loop {
+        tokio::select! {
+            event = link.events.recv() => match event {
+                Some(PeerEvent::Offer { description, tracks }) => {
+                    seen.offers.fetch_add(1, Ordering::SeqCst);
+                    *seen.tracks.lock().expect("test lock") = tracks;
+                    if let Err(e) = answer_offer(&pc, &link, description).await {
+                        seen.answer_errors.lock().expect("test lock").push(e);
+                    }
+                }
+                Some(PeerEvent::Connected) => seen.connected.store(true, Ordering::SeqCst),
+                Some(PeerEvent::Disconnected) => {
+                    seen.disconnected.fetch_add(1, Ordering::SeqCst);
+                }
+                Some(PeerEvent::Closed { reason }) => {
+                    *seen.closed.lock().expect("test lock") = Some(reason);
+                }
+                None => return,
+            },
+            command = control.recv() => match command {
+                Some(Control::RestartIce) => {
+                    if let Err(e) = link.restart_ice().await {
+                        seen.answer_errors.lock().expect("test lock").push(e.to_string());
+                    }
+                }
+                Some(Control::InjectPanic) => {
+                    let _ = link.inject_panic();
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+async fn answer_offer(
+    pc: &Arc<dyn PeerConnection>,
+    link: &PeerLink,
+    offer: SessionDescription,
+) -> Result<(), String> {
+    let offer = RTCSessionDescription::offer(offer.sdp).map_err(|e| e.to_string())?;
+    pc.set_remote_description(offer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = pc.create_answer(None).await.map_err(|e| e.to_string())?;
+    pc.set_local_description(answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    let local = pc
+        .local_description()
+        .await
+        .ok_or_else(|| "no local description".to_owned())?;
+    link.answer(SessionDescription {
+        kind: SdpType::Answer,
+        sdp: local.sdp,
+    })
+    .await
+    .map_err(|e| e.to_string())
+}

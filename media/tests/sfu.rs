@@ -27,12 +27,306 @@ async fn two_peers_in_a_room_each_receive_the_others_video_and_audio() {
         bernd.frames_from("anna")
     );
     assert!(anna.audio_from("bernd") > 0 && bernd.audio_from("anna") > 0);
-    assert_eq!(anna.frames_from("anna"), 0, "nobody gets their own video back");
+    assert_eq!(
+        anna.frames_from("anna"),
+        0,
+        "nobody gets their own video back"
+    );
 
     let stats = sfu.stats().await.expect("stats");
     assert_eq!((stats.rooms, stats.peers), (1, 2));
     assert_eq!(stats.forwarded_streams, 4, "two tracks each way");
     let tracks = anna.seen.tracks.lock().expect("test lock").clone();
-    assert!(tracks.iter().all(|t| t.peer_id == "bernd" && t.name == "Test bernd"));
+    assert!(tracks
+        .iter()
+        .all(|t| t.peer_id == "bernd" && t.name == "Test bernd"));
     assert_eq!(tracks.len(), 2);
+}
+
+/// Garbage and a flood against the SFU's socket from outside any call, on their own threads
+/// (a real attacker does not share our runtime). Stops when the returned guard is dropped.
+struct Attack {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<u64>>,
+}
+
+impl Attack {
+    fn start(target: std::net::SocketAddr) -> Attack {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut threads = Vec::new();
+        // Garbage: random lengths and bytes, including ones that look like DTLS and RTP.
+        let flag = std::sync::Arc::clone(&stop);
+        threads.push(std::thread::spawn(move || {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("garbage socket");
+            let mut sent = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                let len = 1 + (rand::random::<usize>() % 1400);
+                let mut datagram: Vec<u8> = (0..len).map(|_| rand::random::<u8>()).collect();
+                datagram[0] = [0x00, 0x16, 0x80, 0x90, 0xff][sent as usize % 5];
+                let _ = socket.send_to(&datagram, target);
+                sent += 1;
+                if sent % 64 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            sent
+        }));
+        // Flood: STUN binding requests with a made-up username, as fast as one thread can.
+        let flag = std::sync::Arc::clone(&stop);
+        threads.push(std::thread::spawn(move || {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("flood socket");
+            let stun = stun_binding_request();
+            let mut sent = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                if socket.send_to(&stun, target).is_ok() {
+                    sent += 1;
+                }
+            }
+            sent
+        }));
+        Attack { stop, threads }
+    }
+
+    /// Stops the attack; returns the datagrams sent.
+    fn stop(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.threads
+            .into_iter()
+            .map(|t| t.join().unwrap_or(0))
+            .sum()
+    }
+}
+
+/// A STUN binding request (RFC 5389 header and a USERNAME nobody has).
+fn stun_binding_request() -> Vec<u8> {
+    let username = b"nobody:attacker";
+    let mut m = Vec::new();
+    m.extend_from_slice(&0x0001u16.to_be_bytes());
+    m.extend_from_slice(&((4 + username.len() + 1) as u16).to_be_bytes());
+    m.extend_from_slice(&0x2112_A442u32.to_be_bytes());
+    m.extend((0..12).map(|_| rand::random::<u8>()));
+    m.extend_from_slice(&0x0006u16.to_be_bytes());
+    m.extend_from_slice(&(username.len() as u16).to_be_bytes());
+    m.extend_from_slice(username);
+    m.push(0);
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_a_flood_on_the_socket_do_not_stop_another_rooms_media() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    let carl = TestPeer::join(&sfu, "room-2", "carl").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+
+    let attack = Attack::start(sfu.media_addr());
+    // 30 frames a second: each half second must bring at least 5 of about 15.
+    let during = support::frames_keep_flowing(
+        &anna,
+        "bernd",
+        Duration::from_secs(4),
+        Duration::from_millis(500),
+        5,
+    )
+    .await;
+    let sent = attack.stop();
+    let per_window =
+        during.unwrap_or_else(|e| panic!("media stopped during the flood ({sent} datagrams): {e}"));
+    println!("flood: {sent} datagrams; frames per half second during it: {per_window:?}");
+    assert!(sent > 10_000, "the flood was a flood ({sent} datagrams)");
+    assert!(carl.connected.load(std::sync::atomic::Ordering::SeqCst));
+    let stats = sfu.stats().await.expect("stats");
+    assert_eq!((stats.rooms, stats.peers), (2, 3));
+
+    // Negative control: the same checker fails when the media really stops.
+    bernd.set_sending(false);
+    let stopped = support::frames_keep_flowing(
+        &anna,
+        "bernd",
+        Duration::from_secs(2),
+        Duration::from_millis(500),
+        5,
+    )
+    .await;
+    assert!(
+        stopped.is_err(),
+        "the checker saw frames that were not sent: {stopped:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_leaves_stops_its_media_and_the_room_goes_on() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+    let offers_before = anna.seen.offers.load(std::sync::atomic::Ordering::SeqCst);
+
+    bernd.leave().await;
+
+    // Anna gets an offer that stops bernd's mids, answers it, and has no track of bernd left.
+    let stopped = wait_until(CONNECT, || {
+        anna.seen.offers.load(std::sync::atomic::Ordering::SeqCst) > offers_before
+            && anna.seen.tracks.lock().expect("test lock").is_empty()
+    })
+    .await;
+    assert!(stopped, "no offer removed bernd's tracks");
+    // Frames in flight may still land; then the count must stand still for a whole second.
+    let frozen = support::frames_keep_flowing(
+        &anna,
+        "bernd",
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+        1,
+    )
+    .await;
+    assert!(
+        frozen.is_err(),
+        "bernd's frames still arrive after he left: {frozen:?}"
+    );
+    assert!(anna
+        .seen
+        .answer_errors
+        .lock()
+        .expect("test lock")
+        .is_empty());
+    assert_eq!(*anna.seen.closed.lock().expect("test lock"), None);
+    let stats = sfu.stats().await.expect("stats");
+    assert_eq!(
+        (stats.rooms, stats.peers, stats.forwarded_streams),
+        (1, 1, 0)
+    );
+
+    // The room survives: a newcomer and anna see each other.
+    let clara = TestPeer::join(&sfu, "room-1", "clara").await;
+    let both = wait_until(CONNECT, || {
+        anna.frames_from("clara") > 30 && clara.frames_from("anna") > 30
+    })
+    .await;
+    assert!(
+        both,
+        "anna<-clara {}, clara<-anna {}",
+        anna.frames_from("clara"),
+        clara.frames_from("anna")
+    );
+}
+
+fn ice_ufrag(sdp: &str) -> Option<String> {
+    sdp.lines()
+        .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+        .map(|u| u.trim().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ice_restart_renews_the_credentials_and_media_continues() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+    let offers = || anna.seen.offers.load(std::sync::atomic::Ordering::SeqCst);
+    let before = offers();
+    let old_ufrag = anna
+        .pc
+        .remote_description()
+        .await
+        .and_then(|d| ice_ufrag(&d.sdp))
+        .expect("a ufrag");
+
+    anna.restart_ice();
+
+    assert!(
+        wait_until(CONNECT, || offers() > before).await,
+        "no restart offer"
+    );
+    let offer = anna
+        .seen
+        .last_offer
+        .lock()
+        .expect("test lock")
+        .clone()
+        .expect("an offer");
+    let new_ufrag = ice_ufrag(&offer).expect("a ufrag in the offer");
+    assert_ne!(
+        new_ufrag, old_ufrag,
+        "the restart offer keeps the old credentials"
+    );
+    // The answer went in (the pump records refusals) and media flows on both ways.
+    let answered = wait_until(CONNECT, || anna.pc_remote_ufrag_is(&new_ufrag)).await;
+    assert!(answered);
+    let frames = anna.frames_from("bernd");
+    let back = bernd.frames_from("anna");
+    let flowing = wait_until(CONNECT, || {
+        anna.frames_from("bernd") > frames + 30 && bernd.frames_from("anna") > back + 30
+    })
+    .await;
+    assert!(flowing, "media did not continue after the ICE restart");
+    assert!(anna
+        .seen
+        .answer_errors
+        .lock()
+        .expect("test lock")
+        .is_empty());
+    assert!(anna.connected.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_one_peers_handling_drops_only_that_peer() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    let carl = TestPeer::join(&sfu, "room-2", "carl").await;
+    let dora = TestPeer::join(&sfu, "room-2", "dora").await;
+    assert!(
+        wait_until(CONNECT, || anna.frames_from("bernd") > 30
+            && dora.frames_from("carl") > 30)
+        .await
+    );
+
+    anna.inject_panic();
+
+    let closed = wait_until(CONNECT, || {
+        anna.seen.closed.lock().expect("test lock").is_some()
+    })
+    .await;
+    assert!(closed, "the panicking peer was not closed");
+    assert_eq!(
+        anna.seen.closed.lock().expect("test lock").as_deref(),
+        Some("internal error")
+    );
+    // The other room goes on, and so does the panicking peer's partner (without anna's tracks).
+    let flowing = support::frames_keep_flowing(
+        &dora,
+        "carl",
+        Duration::from_secs(2),
+        Duration::from_millis(500),
+        5,
+    )
+    .await;
+    assert!(flowing.is_ok(), "the other room stopped: {flowing:?}");
+    assert!(
+        wait_until(CONNECT, || bernd
+            .seen
+            .tracks
+            .lock()
+            .expect("test lock")
+            .is_empty())
+        .await,
+        "bernd still has anna's tracks"
+    );
+    let stats = sfu.stats().await.expect("stats");
+    assert_eq!((stats.rooms, stats.peers), (2, 3));
+    assert!(carl.frames_from("dora") > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_check_echo_room_sends_a_peer_its_own_media_back() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join_echo(&sfu, "anna").await;
+    let echoed = wait_until(CONNECT, || {
+        anna.frames_from("anna") > 30 && anna.audio_from("anna") > 10
+    })
+    .await;
+    assert!(echoed, "echo frames {}", anna.frames_from("anna"));
 }

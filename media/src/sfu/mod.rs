@@ -24,7 +24,6 @@ mod sfu_state;
 use std::net::SocketAddr;
 
 use str0m::Candidate;
-use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::MediaError;
@@ -78,7 +77,8 @@ pub enum PeerEvent {
     Closed { reason: String },
 }
 
-/// The running SFU. Cheap to clone. The loop stops when every handle and link is dropped.
+/// The running SFU. Cheap to clone. The loop (and its thread) stops when every handle and link
+/// is dropped.
 #[derive(Debug, Clone)]
 pub struct SfuHandle {
     commands: mpsc::UnboundedSender<Command>,
@@ -86,9 +86,11 @@ pub struct SfuHandle {
 }
 
 impl SfuHandle {
-    /// Binds the socket and starts the forwarding loop (a task on the current tokio runtime).
+    /// Binds the socket and starts the forwarding loop on a thread of its own (with its own
+    /// single-threaded tokio runtime), so the web server's workers and the media loop never wait
+    /// for each other.
     pub async fn start(config: SfuConfig) -> Result<SfuHandle, MediaError> {
-        let socket = UdpSocket::bind(config.bind).await?;
+        let socket = runtime::bind(config.bind)?;
         let local = socket.local_addr()?;
         let media_addr = config.public_addr.unwrap_or(local);
         if media_addr.ip().is_unspecified() || media_addr.port() == 0 {
@@ -98,7 +100,7 @@ impl SfuHandle {
             )));
         }
         let (commands, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(runtime::run(socket, media_addr, receiver));
+        runtime::spawn(socket, media_addr, receiver)?;
         Ok(SfuHandle {
             commands,
             media_addr,

@@ -131,7 +131,10 @@ impl Peer {
                         track.kind,
                         Direction::SendOnly,
                         Some(track.owner.peer_id.clone()),
-                        Some(format!("{}-{kind}-{}", track.owner.peer_id, track.source_mid)),
+                        Some(format!(
+                            "{}-{kind}-{}",
+                            track.owner.peer_id, track.source_mid
+                        )),
                         None,
                     );
                     track.state = OutState::Negotiating(mid);

@@ -111,7 +111,9 @@ impl Peer {
     pub(super) fn emit(&mut self, event: PeerEvent) {
         match self.events.try_send(event) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.doom("the signalling layer fell behind"),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.doom("the signalling layer fell behind")
+            }
             Err(mpsc::error::TrySendError::Closed(_)) => self.doom("the link was dropped"),
         }
     }
@@ -163,11 +165,7 @@ impl Peer {
 
     /// Polls the `Rtc` until it wants a timeout: sends its datagrams with `transmit` and collects
     /// what the room must learn in `out`.
-    pub(super) fn poll(
-        &mut self,
-        transmit: &mut dyn FnMut(&Transmit),
-        out: &mut Vec<Propagated>,
-    ) {
+    pub(super) fn poll(&mut self, transmit: &mut dyn FnMut(&Transmit), out: &mut Vec<Propagated>) {
         while self.rtc.is_alive() && self.doomed.is_none() {
             match self.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => {
@@ -243,7 +241,12 @@ impl Peer {
 
     /// Asks this peer (as a sender) for a keyframe on one of its tracks, at most once per
     /// [`KEYFRAME_REQUEST_INTERVAL`].
-    pub(super) fn request_keyframe(&mut self, mid: Mid, rid: Option<Rid>, kind: KeyframeRequestKind) {
+    pub(super) fn request_keyframe(
+        &mut self,
+        mid: Mid,
+        rid: Option<Rid>,
+        kind: KeyframeRequestKind,
+    ) {
         let now = Instant::now();
         let Some(track) = self.tracks_in.iter_mut().find(|t| t.mid == mid) else {
             return;

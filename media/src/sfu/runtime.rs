@@ -8,6 +8,8 @@ use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::time::Instant;
 
+use socket2::{Domain, Protocol, Socket, Type};
+
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
@@ -19,6 +21,41 @@ use super::sfu_state::Sfu;
 const READ_BATCH: usize = 256;
 /// Larger than any datagram WebRTC sends (MTU-sized).
 const DATAGRAM_BUFFER: usize = 2048;
+/// The socket's receive buffer: bursts (and floods) queue here instead of being lost while the
+/// loop is busy. The kernel caps it at `net.core.rmem_max`.
+const RECEIVE_BUFFER: usize = 4 * 1024 * 1024;
+
+/// Binds the SFU's UDP socket (non-blocking, with a large receive buffer).
+pub(super) fn bind(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    // Best effort: a smaller buffer still works, it only absorbs less.
+    let _ = socket.set_recv_buffer_size(RECEIVE_BUFFER);
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    Ok(socket.into())
+}
+
+/// Starts the loop on its own thread with a single-threaded runtime.
+pub(super) fn spawn(
+    socket: std::net::UdpSocket,
+    announced: SocketAddr,
+    commands: mpsc::UnboundedReceiver<Command>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("sfu".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match UdpSocket::from_std(socket) {
+                    Ok(socket) => run(socket, announced, commands).await,
+                    Err(e) => tracing::error!(error = %e, "the SFU's socket cannot be registered"),
+                }
+            })
+        })?;
+    Ok(())
+}
 
 pub(super) async fn run(
     socket: UdpSocket,

@@ -178,8 +178,12 @@ impl Sfu {
             if let Some(sender) = self.peers.get(&member) {
                 let owner = owner_of(sender);
                 for track in &sender.tracks_in {
-                    peer.tracks_out
-                        .push(TrackOut::new(member, track.mid, track.kind, owner.clone()));
+                    peer.tracks_out.push(TrackOut::new(
+                        member,
+                        track.mid,
+                        track.kind,
+                        owner.clone(),
+                    ));
                 }
             }
         }
@@ -235,7 +239,12 @@ impl Sfu {
             forwarded_streams: self
                 .peers
                 .values()
-                .map(|p| p.tracks_out.iter().filter(|t| t.open_mid().is_some()).count())
+                .map(|p| {
+                    p.tracks_out
+                        .iter()
+                        .filter(|t| t.open_mid().is_some())
+                        .count()
+                })
                 .sum(),
         }
     }
@@ -348,7 +357,11 @@ impl Sfu {
                     return;
                 };
                 let owner = owner_of(sender);
-                let Some(kind) = sender.tracks_in.iter().find(|t| t.mid == mid).map(|t| t.kind)
+                let Some(kind) = sender
+                    .tracks_in
+                    .iter()
+                    .find(|t| t.mid == mid)
+                    .map(|t| t.kind)
                 else {
                     return;
                 };

@@ -29,8 +29,8 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState, Registry,
-    RTCSessionDescription, SettingEngineBuilder,
+    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
+    RTCSessionDescription, Registry, SettingEngineBuilder,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -65,6 +65,34 @@ pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) ->
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Whether frames from `sender` keep arriving at `receiver` for `duration`: every `window`
+/// must bring at least `min_frames` new ones. Returns the frames of each window (the checker's
+/// evidence), or the first window that fell short.
+pub async fn frames_keep_flowing(
+    receiver: &TestPeer,
+    sender: &str,
+    duration: Duration,
+    window: Duration,
+    min_frames: u64,
+) -> Result<Vec<u64>, String> {
+    let mut per_window = Vec::new();
+    let mut last = receiver.frames_from(sender);
+    let windows = (duration.as_millis() / window.as_millis().max(1)).max(1);
+    for i in 0..windows {
+        tokio::time::sleep(window).await;
+        let now = receiver.frames_from(sender);
+        let got = now - last;
+        last = now;
+        per_window.push(got);
+        if got < min_frames {
+            return Err(format!(
+                "window {i}: {got} frames from {sender} (wanted at least {min_frames}); so far {per_window:?}"
+            ));
+        }
+    }
+    Ok(per_window)
 }
 
 /// What one receiving track has seen.
@@ -117,6 +145,7 @@ pub struct Seen {
     pub answer_errors: Mutex<Vec<String>>,
     pub closed: Mutex<Option<String>>,
     pub tracks: Mutex<Vec<TrackInfo>>,
+    pub last_offer: Mutex<Option<String>>,
 }
 
 struct Handler {
@@ -329,6 +358,20 @@ impl TestPeer {
         }
     }
 
+    /// Whether the SFU's description now in force carries this ICE username fragment.
+    pub fn pc_remote_ufrag_is(&self, ufrag: &str) -> bool {
+        let pc = Arc::clone(&self.pc);
+        let wanted = format!("a=ice-ufrag:{ufrag}");
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::block_in_place(|| {
+            handle.block_on(async move {
+                pc.current_remote_description()
+                    .await
+                    .is_some_and(|d| d.sdp.contains(&wanted))
+            })
+        })
+    }
+
     /// Video frames received from `sender` so far.
     pub fn frames_from(&self, sender: &str) -> u64 {
         self.received.get(sender, "video").frames
@@ -485,6 +528,7 @@ async fn pump(
                 Some(PeerEvent::Offer { description, tracks }) => {
                     seen.offers.fetch_add(1, Ordering::SeqCst);
                     *seen.tracks.lock().expect("test lock") = tracks;
+                    *seen.last_offer.lock().expect("test lock") = Some(description.sdp.clone());
                     if let Err(e) = answer_offer(&pc, &link, description).await {
                         seen.answer_errors.lock().expect("test lock").push(e);
                     }

@@ -330,3 +330,88 @@ async fn the_device_check_echo_room_sends_a_peer_its_own_media_back() {
     .await;
     assert!(echoed, "echo frames {}", anna.frames_from("anna"));
 }
+
+/// A flood of binding requests that carry a real peer's valid ICE credentials, from that peer's
+/// side (a participant who knows its own SDP can send them): each passes the SFU's integrity check
+/// and is answered. Returns (requests sent, responses received) when stopped.
+struct CredentialFlood {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl CredentialFlood {
+    async fn start(target: std::net::SocketAddr, peer: &TestPeer) -> CredentialFlood {
+        use std::sync::atomic::Ordering;
+        let remote = peer
+            .pc
+            .remote_description()
+            .await
+            .expect("the SFU's answer")
+            .sdp;
+        let local = peer
+            .pc
+            .local_description()
+            .await
+            .expect("the peer's offer")
+            .sdp;
+        let sfu_ufrag = support::stun::sdp_attribute(&remote, "ice-ufrag").expect("sfu ufrag");
+        let sfu_pwd = support::stun::sdp_attribute(&remote, "ice-pwd").expect("sfu pwd");
+        let peer_ufrag = support::stun::sdp_attribute(&local, "ice-ufrag").expect("peer ufrag");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("flood socket");
+            socket.set_nonblocking(true).expect("non-blocking");
+            let mut buf = [0u8; 1500];
+            let (mut sent, mut answered) = (0u64, 0u64);
+            while !flag.load(Ordering::Relaxed) {
+                let request = support::stun::binding_request(&sfu_ufrag, &peer_ufrag, &sfu_pwd);
+                if socket.send_to(&request, target).is_ok() {
+                    sent += 1;
+                }
+                while socket.recv_from(&mut buf).is_ok() {
+                    answered += 1;
+                }
+            }
+            (sent, answered)
+        });
+        CredentialFlood { stop, thread }
+    }
+
+    fn stop(self) -> (u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.join().unwrap_or((0, 0))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_flooding_valid_ice_checks_does_not_stall_another_room() {
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let _bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    let carl = TestPeer::join(&sfu, "room-2", "carl").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+    assert!(
+        wait_until(CONNECT, || carl
+            .connected
+            .load(std::sync::atomic::Ordering::SeqCst))
+        .await
+    );
+
+    let flood = CredentialFlood::start(sfu.media_addr(), &carl).await;
+    let during = support::frames_keep_flowing(
+        &anna,
+        "bernd",
+        Duration::from_secs(4),
+        Duration::from_millis(500),
+        5,
+    )
+    .await;
+    let (sent, answered) = flood.stop();
+    println!("credential flood: {sent} requests, {answered} answered; frames: {during:?}");
+    assert!(
+        answered > 0,
+        "the flood never reached the SFU's ICE handling"
+    );
+    during.unwrap_or_else(|e| panic!("media stopped during the flood: {e}"));
+}

@@ -38,6 +38,8 @@ pub(super) enum Link {
 }
 
 /// What one peer's output asks of the rest of the room.
+// Frames are by far the most common item; boxing them would allocate once per frame.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(super) enum Propagated {
     /// The peer started sending a new track.

@@ -12,6 +12,7 @@ const CONNECT: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_peers_in_a_room_each_receive_the_others_video_and_audio() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
@@ -115,6 +116,7 @@ fn stun_binding_request() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_and_a_flood_on_the_socket_do_not_stop_another_rooms_media() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
@@ -158,6 +160,7 @@ async fn garbage_and_a_flood_on_the_socket_do_not_stop_another_rooms_media() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_that_leaves_stops_its_media_and_the_room_goes_on() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
@@ -221,37 +224,35 @@ fn ice_ufrag(sdp: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ice_restart_renews_the_credentials_and_media_continues() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
     assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
-    let offers = || anna.seen.offers.load(std::sync::atomic::Ordering::SeqCst);
-    let before = offers();
     let old_ufrag = anna
         .pc
-        .remote_description()
+        .current_remote_description()
         .await
         .and_then(|d| ice_ufrag(&d.sdp))
         .expect("a ufrag");
+    let offered_ufrag = || {
+        anna.seen
+            .last_offer
+            .lock()
+            .expect("test lock")
+            .as_deref()
+            .and_then(ice_ufrag)
+    };
 
     anna.restart_ice();
 
-    assert!(
-        wait_until(CONNECT, || offers() > before).await,
-        "no restart offer"
-    );
-    let offer = anna
-        .seen
-        .last_offer
-        .lock()
-        .expect("test lock")
-        .clone()
-        .expect("an offer");
-    let new_ufrag = ice_ufrag(&offer).expect("a ufrag in the offer");
-    assert_ne!(
-        new_ufrag, old_ufrag,
-        "the restart offer keeps the old credentials"
-    );
+    // Offers without a restart keep the credentials; the restart offer must bring new ones.
+    let renewed = wait_until(CONNECT, || {
+        offered_ufrag().is_some_and(|ufrag| ufrag != old_ufrag)
+    })
+    .await;
+    assert!(renewed, "no offer with new ICE credentials");
+    let new_ufrag = offered_ufrag().expect("a ufrag in the offer");
     // The answer went in (the pump records refusals) and media flows on both ways.
     let answered = wait_until(CONNECT, || anna.pc_remote_ufrag_is(&new_ufrag)).await;
     assert!(answered);
@@ -273,6 +274,7 @@ async fn an_ice_restart_renews_the_credentials_and_media_continues() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_one_peers_handling_drops_only_that_peer() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
@@ -322,6 +324,7 @@ async fn a_panic_in_one_peers_handling_drops_only_that_peer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_check_echo_room_sends_a_peer_its_own_media_back() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join_echo(&sfu, "anna").await;
     let echoed = wait_until(CONNECT, || {
@@ -386,6 +389,7 @@ impl CredentialFlood {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_flooding_valid_ice_checks_does_not_stall_another_room() {
+    let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join(&sfu, "room-1", "anna").await;
     let _bernd = TestPeer::join(&sfu, "room-1", "bernd").await;

@@ -46,6 +46,13 @@ fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
+/// Tests of this binary run one at a time: two floods at once on a 2-core machine would measure
+/// the machine, not the SFU. Hold the guard for the whole test.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
 /// An SFU on loopback for one test.
 pub async fn start_sfu() -> SfuHandle {
     let config = SfuConfig {

@@ -9,6 +9,10 @@ use support::{start_sfu, wait_until, TestPeer};
 
 /// Long enough for ICE, DTLS and one renegotiation on a loaded 2-core machine.
 const CONNECT: Duration = Duration::from_secs(10);
+/// "Media keeps flowing": every second brings at least 5 of the 30 frames sent. Lenient on
+/// purpose (the machine is shared and loaded); a stopped sender gives 0 and fails it.
+const FLOW_WINDOW: Duration = Duration::from_secs(1);
+const FLOW_MIN_FRAMES: u64 = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_peers_in_a_room_each_receive_the_others_video_and_audio() {
@@ -28,6 +32,22 @@ async fn two_peers_in_a_room_each_receive_the_others_video_and_audio() {
         bernd.frames_from("anna")
     );
     assert!(anna.audio_from("bernd") > 0 && bernd.audio_from("anna") > 0);
+    assert!(anna
+        .seen
+        .connected
+        .load(std::sync::atomic::Ordering::SeqCst));
+    assert!(
+        anna.seen
+            .candidates_sent
+            .load(std::sync::atomic::Ordering::SeqCst)
+            > 0
+    );
+    assert!(anna
+        .seen
+        .answer_errors
+        .lock()
+        .expect("test lock")
+        .is_empty());
     assert_eq!(
         anna.frames_from("anna"),
         0,
@@ -124,13 +144,12 @@ async fn garbage_and_a_flood_on_the_socket_do_not_stop_another_rooms_media() {
     assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
 
     let attack = Attack::start(sfu.media_addr());
-    // 30 frames a second: each half second must bring at least 5 of about 15.
     let during = support::frames_keep_flowing(
         &anna,
         "bernd",
         Duration::from_secs(4),
-        Duration::from_millis(500),
-        5,
+        FLOW_WINDOW,
+        FLOW_MIN_FRAMES,
     )
     .await;
     let sent = attack.stop();
@@ -148,8 +167,8 @@ async fn garbage_and_a_flood_on_the_socket_do_not_stop_another_rooms_media() {
         &anna,
         "bernd",
         Duration::from_secs(2),
-        Duration::from_millis(500),
-        5,
+        FLOW_WINDOW,
+        FLOW_MIN_FRAMES,
     )
     .await;
     assert!(
@@ -302,8 +321,8 @@ async fn a_panic_in_one_peers_handling_drops_only_that_peer() {
         &dora,
         "carl",
         Duration::from_secs(2),
-        Duration::from_millis(500),
-        5,
+        FLOW_WINDOW,
+        FLOW_MIN_FRAMES,
     )
     .await;
     assert!(flowing.is_ok(), "the other room stopped: {flowing:?}");
@@ -407,8 +426,8 @@ async fn a_peer_flooding_valid_ice_checks_does_not_stall_another_room() {
         &anna,
         "bernd",
         Duration::from_secs(4),
-        Duration::from_millis(500),
-        5,
+        FLOW_WINDOW,
+        FLOW_MIN_FRAMES,
     )
     .await;
     let (sent, answered) = flood.stop();
@@ -418,4 +437,82 @@ async fn a_peer_flooding_valid_ice_checks_does_not_stall_another_room() {
         "the flood never reached the SFU's ICE handling"
     );
     during.unwrap_or_else(|e| panic!("media stopped during the flood: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_offers_answers_and_candidates_are_refused_and_harm_nobody() {
+    use media::error::MediaError;
+    use media::sfu::{PeerId, PeerLabel, RoomId};
+    use media::signal::message::{IceCandidate, SdpType, SessionDescription};
+
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+    let label = PeerLabel {
+        role: "citizen".to_owned(),
+        name: "Mallory".to_owned(),
+    };
+    let garbage = SessionDescription {
+        kind: SdpType::Offer,
+        sdp: "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n".to_owned(),
+    };
+    let refused = sfu
+        .join(
+            RoomId("room-1".to_owned()),
+            PeerId("mallory".to_owned()),
+            label.clone(),
+            garbage,
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(MediaError::InvalidSdp(_))),
+        "{refused:?}"
+    );
+    let taken = sfu
+        .join(
+            RoomId("room-1".to_owned()),
+            PeerId("anna".to_owned()),
+            label,
+            SessionDescription {
+                kind: SdpType::Offer,
+                sdp: anna.pc.local_description().await.expect("an offer").sdp,
+            },
+        )
+        .await;
+    assert!(
+        matches!(taken, Err(MediaError::Negotiation(_))),
+        "a second anna: {taken:?}"
+    );
+
+    // An answer nobody asked for, and a candidate that is not one, on a real link.
+    let (_answer, link) = support::join_raw(&sfu, "room-3", "carl").await;
+    let unasked = link
+        .answer(SessionDescription {
+            kind: SdpType::Answer,
+            sdp: "v=0\r\n".to_owned(),
+        })
+        .await;
+    assert!(
+        matches!(unasked, Err(MediaError::Negotiation(_))),
+        "{unasked:?}"
+    );
+    let candidate = link
+        .candidate(IceCandidate {
+            candidate: "candidate:garbage".to_owned(),
+            sdp_mid: None,
+            sdp_m_line_index: None,
+            username_fragment: None,
+        })
+        .await;
+    assert!(
+        matches!(candidate, Err(MediaError::InvalidSdp(_))),
+        "{candidate:?}"
+    );
+
+    let stats = sfu.stats().await.expect("stats");
+    assert_eq!((stats.rooms, stats.peers), (2, 3));
+    let frames = bernd.frames_from("anna");
+    assert!(wait_until(CONNECT, || bernd.frames_from("anna") > frames + 30).await);
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use media::sfu::{PeerEvent, PeerId, PeerLabel, PeerLink, RoomId, SfuConfig, SfuHandle};
-use media::signal::message::{SdpType, SessionDescription, TrackInfo};
+use media::signal::message::{IceCandidate, SdpType, SessionDescription, TrackInfo};
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
@@ -31,8 +31,8 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
     register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
-    RTCSessionDescription, Registry, SettingEngineBuilder,
+    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -155,11 +155,15 @@ pub struct Seen {
     pub closed: Mutex<Option<String>>,
     pub tracks: Mutex<Vec<TrackInfo>>,
     pub last_offer: Mutex<Option<String>>,
+    /// Local candidates the SFU accepted through `PeerLink::candidate`.
+    pub candidates_sent: AtomicU64,
 }
 
 struct Handler {
     received: Arc<Received>,
     gathered: mpsc::UnboundedSender<()>,
+    /// Local candidates, trickled to the SFU by the pump once the peer has joined.
+    candidates: mpsc::UnboundedSender<IceCandidate>,
     connected: Arc<AtomicBool>,
 }
 
@@ -168,6 +172,17 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
         if state == RTCIceGatheringState::Complete {
             let _ = self.gathered.send(());
+        }
+    }
+
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        if let Ok(init) = event.candidate.to_json() {
+            let _ = self.candidates.send(IceCandidate {
+                candidate: init.candidate,
+                sdp_mid: init.sdp_mid,
+                sdp_m_line_index: init.sdp_mline_index,
+                username_fragment: init.username_fragment,
+            });
         }
     }
 
@@ -281,45 +296,17 @@ impl TestPeer {
     }
 
     async fn join_with(sfu: &SfuHandle, room: Option<&str>, name: &str) -> TestPeer {
-        let received = Arc::new(Received::default());
-        let connected = Arc::new(AtomicBool::new(false));
-        let (gathered_tx, mut gathered) = mpsc::unbounded_channel();
-        let mut media_engine = MediaEngine::default();
-        media_engine
-            .register_default_codecs()
-            .expect("default codecs");
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)
-            .expect("default interceptors");
-        let settings = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-            .with_include_loopback_candidate(true)
-            .build();
-        let handler = Arc::new(Handler {
-            received: Arc::clone(&received),
-            gathered: gathered_tx,
-            connected: Arc::clone(&connected),
-        });
-        let pc = PeerConnectionBuilder::new()
-            .with_media_engine(media_engine)
-            .with_interceptor_registry(registry)
-            .with_setting_engine(settings)
-            .with_handler(handler)
-            .with_udp_addrs(vec!["127.0.0.1:0"])
-            .build()
-            .await
-            .expect("a webrtc-rs peer connection");
-        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
-
-        let video = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
-        let video_sender = pc
-            .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
-            .await
-            .expect("video track");
-        let audio = sample_track(name, RtpCodecKind::Audio, "audio/opus", 48_000, 2);
-        let audio_sender = pc
-            .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
-            .await
-            .expect("audio track");
+        let Endpoint {
+            pc,
+            received,
+            connected,
+            mut gathered,
+            candidates,
+            video,
+            video_sender,
+            audio,
+            audio_sender,
+        } = endpoint(name).await;
 
         let offer = pc.create_offer(None).await.expect("an offer");
         pc.set_local_description(offer).await.expect("local offer");
@@ -351,7 +338,13 @@ impl TestPeer {
         let (control, control_rx) = mpsc::unbounded_channel();
         let sending = Arc::new(AtomicBool::new(true));
         let tasks = vec![
-            tokio::spawn(pump(link, control_rx, Arc::clone(&pc), Arc::clone(&seen))),
+            tokio::spawn(pump(
+                link,
+                control_rx,
+                candidates,
+                Arc::clone(&pc),
+                Arc::clone(&seen),
+            )),
             tokio::spawn(send_video(video, video_sender, Arc::clone(&sending))),
             tokio::spawn(send_audio(audio, audio_sender, Arc::clone(&sending))),
         ];
@@ -424,6 +417,138 @@ impl Drop for TestPeer {
         for task in &self.tasks {
             task.abort();
         }
+    }
+}
+
+/// A webrtc-rs peer connection with a video and an audio track, not yet negotiated.
+struct Endpoint {
+    pc: Arc<dyn PeerConnection>,
+    received: Arc<Received>,
+    connected: Arc<AtomicBool>,
+    gathered: mpsc::UnboundedReceiver<()>,
+    candidates: mpsc::UnboundedReceiver<IceCandidate>,
+    video: Arc<TrackLocalStaticSample>,
+    video_sender: Arc<dyn RtpSender>,
+    audio: Arc<TrackLocalStaticSample>,
+    audio_sender: Arc<dyn RtpSender>,
+}
+
+async fn endpoint(name: &str) -> Endpoint {
+    let received = Arc::new(Received::default());
+    let connected = Arc::new(AtomicBool::new(false));
+    let (gathered_tx, gathered) = mpsc::unbounded_channel();
+    let (candidates_tx, candidates) = mpsc::unbounded_channel();
+    let mut media_engine = MediaEngine::default();
+    media_engine
+        .register_default_codecs()
+        .expect("default codecs");
+    let registry = register_default_interceptors(Registry::new(), &mut media_engine)
+        .expect("default interceptors");
+    let settings = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_include_loopback_candidate(true)
+        .build();
+    let handler = Arc::new(Handler {
+        received: Arc::clone(&received),
+        gathered: gathered_tx,
+        candidates: candidates_tx,
+        connected: Arc::clone(&connected),
+    });
+    let pc = PeerConnectionBuilder::new()
+        .with_media_engine(media_engine)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .with_handler(handler)
+        .with_udp_addrs(vec!["127.0.0.1:0"])
+        .build()
+        .await
+        .expect("a webrtc-rs peer connection");
+    let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+
+    let video = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
+    let video_sender = pc
+        .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
+        .await
+        .expect("video track");
+    let audio = sample_track(name, RtpCodecKind::Audio, "audio/opus", 48_000, 2);
+    let audio_sender = pc
+        .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
+        .await
+        .expect("audio track");
+    Endpoint {
+        pc,
+        received,
+        connected,
+        gathered,
+        candidates,
+        video,
+        video_sender,
+        audio,
+        audio_sender,
+    }
+}
+
+/// Two peers connected directly (no SFU): the baseline for latency. Frames are counted under
+/// the sender's stream id, `<name>-stream`.
+pub async fn direct_pair(a: &str, b: &str) -> (TestPeer, TestPeer) {
+    let mut first = endpoint(a).await;
+    let mut second = endpoint(b).await;
+    let offer = first.pc.create_offer(None).await.expect("an offer");
+    first
+        .pc
+        .set_local_description(offer)
+        .await
+        .expect("local offer");
+    tokio::time::timeout(Duration::from_secs(5), first.gathered.recv())
+        .await
+        .expect("ICE gathering completes");
+    let offer = first.pc.local_description().await.expect("an offer");
+    second
+        .pc
+        .set_remote_description(offer)
+        .await
+        .expect("remote offer");
+    let answer = second.pc.create_answer(None).await.expect("an answer");
+    second
+        .pc
+        .set_local_description(answer)
+        .await
+        .expect("local answer");
+    tokio::time::timeout(Duration::from_secs(5), second.gathered.recv())
+        .await
+        .expect("ICE gathering completes");
+    let answer = second.pc.local_description().await.expect("an answer");
+    first
+        .pc
+        .set_remote_description(answer)
+        .await
+        .expect("remote answer");
+    (sending_peer(a, first), sending_peer(b, second))
+}
+
+fn sending_peer(name: &str, endpoint: Endpoint) -> TestPeer {
+    let sending = Arc::new(AtomicBool::new(true));
+    let tasks = vec![
+        tokio::spawn(send_video(
+            endpoint.video,
+            endpoint.video_sender,
+            Arc::clone(&sending),
+        )),
+        tokio::spawn(send_audio(
+            endpoint.audio,
+            endpoint.audio_sender,
+            Arc::clone(&sending),
+        )),
+    ];
+    TestPeer {
+        name: name.to_owned(),
+        pc: endpoint.pc,
+        received: endpoint.received,
+        seen: Arc::new(Seen::default()),
+        connected: endpoint.connected,
+        sending,
+        control: None,
+        tasks,
     }
 }
 
@@ -528,6 +653,7 @@ async fn send_audio(
 async fn pump(
     mut link: PeerLink,
     mut control: mpsc::UnboundedReceiver<Control>,
+    mut candidates: mpsc::UnboundedReceiver<IceCandidate>,
     pc: Arc<dyn PeerConnection>,
     seen: Arc<Seen>,
 ) {
@@ -550,6 +676,12 @@ async fn pump(
                     *seen.closed.lock().expect("test lock") = Some(reason);
                 }
                 None => return,
+            },
+            Some(candidate) = candidates.recv() => match link.candidate(candidate).await {
+                Ok(()) => {
+                    seen.candidates_sent.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(e) => seen.answer_errors.lock().expect("test lock").push(e.to_string()),
             },
             command = control.recv() => match command {
                 Some(Control::RestartIce) => {
@@ -589,4 +721,49 @@ async fn answer_offer(
     })
     .await
     .map_err(|e| e.to_string())
+}
+
+struct NoEvents;
+
+impl PeerConnectionEventHandler for NoEvents {}
+
+/// Joins with a bare webrtc-rs offer (receive-only, nothing sent) and returns the SFU's answer
+/// and the link as they are, for tests of the API's refusals.
+pub async fn join_raw(sfu: &SfuHandle, room: &str, name: &str) -> (SessionDescription, PeerLink) {
+    let mut media_engine = MediaEngine::default();
+    media_engine
+        .register_default_codecs()
+        .expect("default codecs");
+    let settings = SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .build();
+    let pc = PeerConnectionBuilder::new()
+        .with_media_engine(media_engine)
+        .with_setting_engine(settings)
+        .with_handler(Arc::new(NoEvents))
+        .with_udp_addrs(vec!["127.0.0.1:0"])
+        .build()
+        .await
+        .expect("a webrtc-rs peer connection");
+    let track = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
+    pc.add_track(track as Arc<dyn TrackLocal>)
+        .await
+        .expect("a track");
+    let offer = pc.create_offer(None).await.expect("an offer");
+    let offer = SessionDescription {
+        kind: SdpType::Offer,
+        sdp: offer.sdp,
+    };
+    let label = PeerLabel {
+        role: "interpreter".to_owned(),
+        name: format!("Test {name}"),
+    };
+    sfu.join(
+        RoomId(room.to_owned()),
+        PeerId(name.to_owned()),
+        label,
+        offer,
+    )
+    .await
+    .expect("the SFU accepts the offer")
 }

@@ -6,6 +6,19 @@
 //! Reports the CPU time of the SFU's own thread (from /proc, so the test peers' cost is not
 //! counted) per forwarded stream, and the one-way latency of video frames (send time in the frame,
 //! first packet at the receiver), median and p99, through the SFU and direct.
+//!
+//! Measured 2026-11-24 on the 2-core CI-like machine, release build, 10 s per run, frame mode
+//! with BWE on (the peers run in the same process, so past ~40 calls they compete with the SFU):
+//!
+//! | calls | forwarded streams (video) | SFU thread CPU | per stream | via SFU median / p99 | direct median / p99 |
+//! |------:|------:|------:|------:|------:|------:|
+//! | 1  | 4 (2)     | 3.3 % | 0.82 % | 0.35 / 1.87 ms | 0.15 / 0.33 ms |
+//! | 5  | 20 (10)   | 9.6 % | 0.48 % | 0.28 / 1.76 ms | 0.16 / 0.48 ms |
+//! | 20 | 80 (40)   | 24 %  | 0.30 % | 0.33 / 1.86 ms | 0.17 / 0.47 ms |
+//! | 40 | 160 (80)  | 37 %  | 0.23 % | 0.49 / 2.63 ms | 0.25 / 0.90 ms |
+//! | 80 | 320 (160) | 64 %  | 0.20 % | 2.43 / 27.5 ms | 0.49 / 7.30 ms (machine saturated: 165 %) |
+//!
+//! Every frame sent arrived in each run (e.g. 48,517 frames in 10 s for 160 video streams).
 
 #[path = "../tests/support/mod.rs"]
 mod support;

@@ -27,8 +27,12 @@ use crate::signal::message::{SdpType, SessionDescription};
 const INITIAL_BITRATE_KBPS: u64 = 1_500;
 /// The loop wakes at least this often for housekeeping (connect and disconnect timeouts).
 const HOUSEKEEPING: Duration = Duration::from_millis(500);
-/// Rounds of poll-and-propagate per drive; a frame needs one, a keyframe request two.
+/// Rounds of poll-and-propagate per drive; a frame needs one, a keyframe request two. A bound
+/// only so that one turn of the loop stays short; unfinished work resumes on the next turn.
 const MAX_ROUNDS: usize = 8;
+/// Source addresses remembered for demultiplexing; beyond that the cache starts over (a peer may
+/// send from many ports; the cache only saves a scan).
+const MAX_ROUTES: usize = 16_384;
 
 /// Runs `f` on one peer; a panic dooms that peer and returns `None`.
 fn guarded<T>(peer: &mut Peer, f: impl FnOnce(&mut Peer) -> T) -> Option<T> {
@@ -278,6 +282,9 @@ impl Sfu {
             return;
         };
         if cached.is_none() {
+            if self.routes.len() >= MAX_ROUTES {
+                self.routes.clear();
+            }
             self.routes.insert(source, key);
         }
         if let Some(peer) = self.peers.get_mut(&key) {
@@ -295,6 +302,7 @@ impl Sfu {
     /// Polls every peer, forwards what they produced, makes offers and removes doomed peers,
     /// until nothing is left to do. Returns when the loop must wake next.
     pub(super) fn drive(&mut self, now: Instant, transmit: &mut dyn FnMut(&Transmit)) -> Instant {
+        let mut settled = false;
         for _ in 0..MAX_ROUNDS {
             let mut produced: Vec<(PeerKey, Propagated)> = Vec::new();
             for (key, peer) in self.peers.iter_mut() {
@@ -307,11 +315,16 @@ impl Sfu {
             }
             self.reap();
             if produced.is_empty() {
+                settled = true;
                 break;
             }
             for (source, item) in produced {
                 self.propagate(source, item);
             }
+        }
+        if !settled {
+            // Writes of the last round are not polled yet: come back at once.
+            return now;
         }
         let wake = now + HOUSEKEEPING;
         self.peers

@@ -516,3 +516,61 @@ async fn malformed_offers_answers_and_candidates_are_refused_and_harm_nobody() {
     let frames = bernd.frames_from("anna");
     assert!(wait_until(CONNECT, || bernd.frames_from("anna") > frames + 30).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_receiver_makes_the_sender_send_a_keyframe() {
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    assert!(
+        wait_until(CONNECT, || anna
+            .seen
+            .connected
+            .load(std::sync::atomic::Ordering::SeqCst))
+        .await
+    );
+    // Alone in the room, nobody asks anna for anything.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(anna.keyframe_requests(), 0);
+
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+
+    let asked = wait_until(CONNECT, || anna.keyframe_requests() > 0).await;
+    assert!(
+        asked,
+        "anna's video opened towards bernd without a keyframe request"
+    );
+    assert!(wait_until(CONNECT, || bernd.frames_from("anna") > 30).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receivers_keyframe_request_reaches_the_sender() {
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || bernd.frames_from("anna") > 30).await);
+
+    // Control: without a request from bernd, anna's count stands still for two seconds.
+    let settled = anna.keyframe_requests();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(anna.keyframe_requests(), settled, "requests nobody sent");
+
+    // Bernd's PLIs (as a browser sends after loss) reach anna through the SFU.
+    let mut reached = false;
+    for _ in 0..10 {
+        assert!(
+            bernd.request_keyframe_from("anna").await,
+            "bernd could not send a PLI"
+        );
+        if wait_until(Duration::from_millis(600), || {
+            anna.keyframe_requests() > settled
+        })
+        .await
+        {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "no PLI of bernd reached anna");
+}

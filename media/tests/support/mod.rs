@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod keyframes;
 pub mod stun;
 
 use std::collections::HashMap;
@@ -20,13 +21,14 @@ use media::signal::message::{IceCandidate, SdpType, SessionDescription, TrackInf
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
-use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
@@ -115,9 +117,15 @@ pub struct TrackCount {
 }
 
 /// Counts per (sender peer id, kind).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Received {
     tracks: Mutex<HashMap<(String, String), TrackCount>>,
+    /// Remote video tracks by sender, to send keyframe requests on.
+    remote_video: Mutex<HashMap<String, Arc<dyn TrackRemote>>>,
+    /// Keyframe requests (PLI/FIR) that reached this peer's video sender.
+    pub keyframe_requests: AtomicU64,
+    /// Set by a keyframe request: the next frame sent is a keyframe.
+    force_keyframe: AtomicBool,
 }
 
 impl Received {
@@ -199,6 +207,13 @@ impl PeerConnectionEventHandler for Handler {
                 RtpCodecKind::Video => "video",
                 _ => "audio",
             };
+            if kind == "video" {
+                received
+                    .remote_video
+                    .lock()
+                    .expect("test lock")
+                    .insert(sender.clone(), Arc::clone(&track));
+            }
             while let Some(event) = track.poll().await {
                 match event {
                     TrackRemoteEvent::OnRtpPacket(packet) => {
@@ -246,10 +261,11 @@ fn frame_send_time(payload: &[u8]) -> Option<Duration> {
     Some(Duration::from_nanos(nanos))
 }
 
-/// A synthetic VP8 frame: a frame tag (a keyframe every second), the send time, filler.
-fn vp8_frame(index: u64) -> Bytes {
+/// A synthetic VP8 frame: a frame tag (a keyframe every 10 s or when asked for), the send time,
+/// filler.
+fn vp8_frame(index: u64, forced: bool) -> Bytes {
     let mut frame = vec![0u8; FRAME_BYTES];
-    let keyframe = index % FPS == 0;
+    let keyframe = forced || index % (10 * FPS) == 0;
     frame[0] = if keyframe { 0x10 } else { 0x11 };
     frame[1] = 0x02;
     frame[2] = 0x00;
@@ -345,7 +361,16 @@ impl TestPeer {
                 Arc::clone(&pc),
                 Arc::clone(&seen),
             )),
-            tokio::spawn(send_video(video, video_sender, Arc::clone(&sending))),
+            tokio::spawn(watch_keyframe_requests(
+                Arc::clone(&video),
+                Arc::clone(&received),
+            )),
+            tokio::spawn(send_video(
+                video,
+                video_sender,
+                Arc::clone(&sending),
+                Arc::clone(&received),
+            )),
             tokio::spawn(send_audio(audio, audio_sender, Arc::clone(&sending))),
         ];
         TestPeer {
@@ -372,6 +397,33 @@ impl TestPeer {
                     .is_some_and(|d| d.sdp.contains(&wanted))
             })
         })
+    }
+
+    /// Sends a PLI for the video received from `sender` (as a browser does after loss).
+    pub async fn request_keyframe_from(&self, sender: &str) -> bool {
+        let track = self
+            .received
+            .remote_video
+            .lock()
+            .expect("test lock")
+            .get(sender)
+            .cloned();
+        let Some(track) = track else {
+            return false;
+        };
+        let Some(ssrc) = track.ssrcs().await.first().copied() else {
+            return false;
+        };
+        let pli = PictureLossIndication {
+            sender_ssrc: 0,
+            media_ssrc: ssrc,
+        };
+        track.write_rtcp(vec![Box::new(pli)]).await.is_ok()
+    }
+
+    /// Keyframe requests that reached this peer's video sender so far.
+    pub fn keyframe_requests(&self) -> u64 {
+        self.received.keyframe_requests.load(Ordering::SeqCst)
     }
 
     /// Video frames received from `sender` so far.
@@ -443,7 +495,11 @@ async fn endpoint(name: &str) -> Endpoint {
         .register_default_codecs()
         .expect("default codecs");
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
-        .expect("default interceptors");
+        .expect("default interceptors")
+        .with(
+            rtc::interceptor::Slot::from(14_000),
+            keyframes::KeyframeRequests::default(),
+        );
     let settings = SettingEngineBuilder::new()
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_include_loopback_candidate(true)
@@ -533,6 +589,7 @@ fn sending_peer(name: &str, endpoint: Endpoint) -> TestPeer {
             endpoint.video,
             endpoint.video_sender,
             Arc::clone(&sending),
+            Arc::clone(&endpoint.received),
         )),
         tokio::spawn(send_audio(
             endpoint.audio,
@@ -594,10 +651,29 @@ async fn negotiated(sender: &Arc<dyn RtpSender>) -> Option<u8> {
         .map(|codec| codec.payload_type)
 }
 
+/// Counts the keyframe requests that reach a video sender and makes its next frame a keyframe.
+async fn watch_keyframe_requests(track: Arc<TrackLocalStaticSample>, received: Arc<Received>) {
+    while let Some(event) = track.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = event {
+            let requests = packets
+                .iter()
+                .filter(|p| keyframes::is_keyframe_request(p.as_ref()))
+                .count() as u64;
+            if requests > 0 {
+                received
+                    .keyframe_requests
+                    .fetch_add(requests, Ordering::SeqCst);
+                received.force_keyframe.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
 async fn send_video(
     track: Arc<TrackLocalStaticSample>,
     sender: Arc<dyn RtpSender>,
     sending: Arc<AtomicBool>,
+    received: Arc<Received>,
 ) {
     let Some(pt) = negotiated(&sender).await else {
         return;
@@ -612,8 +688,9 @@ async fn send_video(
         if !sending.load(Ordering::SeqCst) {
             continue;
         }
+        let keyframe = received.force_keyframe.swap(false, Ordering::SeqCst);
         let sample = Sample {
-            data: vp8_frame(index),
+            data: vp8_frame(index, keyframe),
             duration: Duration::from_millis(1000 / FPS),
             ..Sample::new(Instant::now())
         };

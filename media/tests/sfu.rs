@@ -574,3 +574,40 @@ async fn a_receivers_keyframe_request_reaches_the_sender() {
     }
     assert!(reached, "no PLI of bernd reached anna");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_whose_connection_closes_without_leaving_is_reported_closed() {
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+
+    bernd.close_connection_only().await;
+
+    let noticed = wait_until(Duration::from_secs(15), || {
+        bernd.seen.closed.lock().expect("test lock").is_some()
+    })
+    .await;
+    let reason = bernd.seen.closed.lock().expect("test lock").clone();
+    println!(
+        "closed: {reason:?}, disconnected events: {}",
+        bernd
+            .seen
+            .disconnected
+            .load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert!(noticed, "the SFU did not notice the closed connection");
+    assert!(
+        wait_until(CONNECT, || anna
+            .seen
+            .tracks
+            .lock()
+            .expect("test lock")
+            .is_empty())
+        .await,
+        "anna still has bernd's tracks"
+    );
+    let stats = sfu.stats().await.expect("stats");
+    assert_eq!(stats.peers, 1);
+}

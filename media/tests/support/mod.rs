@@ -453,6 +453,13 @@ impl TestPeer {
         }
     }
 
+    /// Closes the webrtc-rs connection but keeps the link to the SFU (a tab that crashed, a
+    /// network that vanished): the SFU must notice by itself.
+    pub async fn close_connection_only(&self) {
+        self.sending.store(false, Ordering::SeqCst);
+        let _ = self.pc.close().await;
+    }
+
     /// Hangs up: the link is dropped (the SFU removes the peer), media stops.
     pub async fn leave(mut self) {
         self.sending.store(false, Ordering::SeqCst);

@@ -611,3 +611,43 @@ async fn a_peer_whose_connection_closes_without_leaving_is_reported_closed() {
     let stats = sfu.stats().await.expect("stats");
     assert_eq!(stats.peers, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulcast_sender_reaches_a_receiver_as_one_layer() {
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join_simulcast(&sfu, "room-1", "anna").await;
+    let bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    if std::env::var("SFU_TEST_DEBUG").is_ok() {
+        let offer = anna
+            .pc
+            .local_description()
+            .await
+            .map(|d| d.sdp)
+            .unwrap_or_default();
+        let answer = anna
+            .pc
+            .remote_description()
+            .await
+            .map(|d| d.sdp)
+            .unwrap_or_default();
+        println!("OFFER\n{offer}\nANSWER\n{answer}");
+    }
+
+    assert!(
+        wait_until(CONNECT, || bernd.frames_from("anna") > 60).await,
+        "frames bernd<-anna {}",
+        bernd.frames_from("anna")
+    );
+    // Two layers are sent; bernd (with bandwidth to spare) gets the high one, and only it.
+    let layers = bernd.received.get("anna", "video").layers;
+    println!("layers received: {layers:?}");
+    let high = layers.get(&b'h').copied().unwrap_or(0);
+    let low = layers.get(&b'l').copied().unwrap_or(0);
+    assert!(high > 60, "high-layer frames: {layers:?}");
+    assert_eq!(
+        low, 0,
+        "both layers were forwarded into one track: {layers:?}"
+    );
+    assert!(anna.frames_from("bernd") > 0);
+}

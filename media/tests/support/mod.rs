@@ -21,10 +21,13 @@ use media::signal::message::{IceCandidate, SdpType, SessionDescription, TrackInf
 use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::configure_simulcast_extension_headers;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::extension::HeaderExtension;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
+use rtc::shared::marshal::{Marshal, MarshalSize};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -42,6 +45,9 @@ use webrtc::rtp_transceiver::RtpSender;
 pub const FPS: u64 = 30;
 /// Bytes per synthetic video frame (a 640x360 delta frame is a few KB).
 pub const FRAME_BYTES: usize = 4_000;
+
+/// The simulcast layers of a simulcast test sender: rid and frame size.
+pub const SIMULCAST_LAYERS: [(&str, usize); 2] = [("h", FRAME_BYTES), ("l", 800)];
 
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
@@ -114,6 +120,8 @@ pub struct TrackCount {
     pub frames: u64,
     /// Video: one-way latency of each frame's first packet, sender to this receiver.
     pub latencies: Vec<Duration>,
+    /// Video: frames per layer (the frame's last byte: `h`/`l` for simulcast, `n` without).
+    pub layers: HashMap<u8, u64>,
 }
 
 /// Counts per (sender peer id, kind).
@@ -129,7 +137,14 @@ pub struct Received {
 }
 
 impl Received {
-    fn record(&self, sender: &str, kind: &str, marker: bool, latency: Option<Duration>) {
+    fn record(
+        &self,
+        sender: &str,
+        kind: &str,
+        marker: bool,
+        latency: Option<Duration>,
+        last_byte: Option<u8>,
+    ) {
         let mut tracks = self.tracks.lock().expect("test lock");
         let count = tracks
             .entry((sender.to_owned(), kind.to_owned()))
@@ -137,6 +152,9 @@ impl Received {
         count.packets += 1;
         if marker {
             count.frames += 1;
+            if let Some(layer) = last_byte {
+                *count.layers.entry(layer).or_default() += 1;
+            }
         }
         if let Some(latency) = latency {
             count.latencies.push(latency);
@@ -223,7 +241,8 @@ impl PeerConnectionEventHandler for Handler {
                         } else {
                             None
                         };
-                        received.record(&sender, kind, packet.header.marker, latency);
+                        let last = packet.payload.last().copied();
+                        received.record(&sender, kind, packet.header.marker, latency, last);
                     }
                     TrackRemoteEvent::OnEnded => break,
                     _ => {}
@@ -263,8 +282,8 @@ fn frame_send_time(payload: &[u8]) -> Option<Duration> {
 
 /// A synthetic VP8 frame: a frame tag (a keyframe every 10 s or when asked for), the send time,
 /// filler.
-fn vp8_frame(index: u64, forced: bool) -> Bytes {
-    let mut frame = vec![0u8; FRAME_BYTES];
+fn vp8_frame(index: u64, forced: bool, size: usize, layer: u8) -> Bytes {
+    let mut frame = vec![0u8; size.max(32)];
     let keyframe = forced || index % (10 * FPS) == 0;
     frame[0] = if keyframe { 0x10 } else { 0x11 };
     frame[1] = 0x02;
@@ -279,6 +298,9 @@ fn vp8_frame(index: u64, forced: bool) -> Bytes {
     }
     for (i, byte) in frame.iter_mut().enumerate().skip(18) {
         *byte = (i as u64 ^ index) as u8;
+    }
+    if let Some(last) = frame.last_mut() {
+        *last = layer;
     }
     Bytes::from(frame)
 }
@@ -303,15 +325,25 @@ pub struct TestPeer {
 impl TestPeer {
     /// Joins `room` of the SFU as `name`, sending video and audio.
     pub async fn join(sfu: &SfuHandle, room: &str, name: &str) -> TestPeer {
-        Self::join_with(sfu, Some(room), name).await
+        Self::join_with(sfu, Some(room), name, false).await
     }
 
     /// Joins a device-check echo room.
     pub async fn join_echo(sfu: &SfuHandle, name: &str) -> TestPeer {
-        Self::join_with(sfu, None, name).await
+        Self::join_with(sfu, None, name, false).await
     }
 
-    async fn join_with(sfu: &SfuHandle, room: Option<&str>, name: &str) -> TestPeer {
+    /// Joins `room` sending its video as simulcast ([`SIMULCAST_LAYERS`]).
+    pub async fn join_simulcast(sfu: &SfuHandle, room: &str, name: &str) -> TestPeer {
+        Self::join_with(sfu, Some(room), name, true).await
+    }
+
+    async fn join_with(
+        sfu: &SfuHandle,
+        room: Option<&str>,
+        name: &str,
+        simulcast: bool,
+    ) -> TestPeer {
         let Endpoint {
             pc,
             received,
@@ -322,7 +354,7 @@ impl TestPeer {
             video_sender,
             audio,
             audio_sender,
-        } = endpoint(name).await;
+        } = endpoint(name, simulcast).await;
 
         let offer = pc.create_offer(None).await.expect("an offer");
         pc.set_local_description(offer).await.expect("local offer");
@@ -366,6 +398,7 @@ impl TestPeer {
                 Arc::clone(&received),
             )),
             tokio::spawn(send_video(
+                Arc::clone(&pc),
                 video,
                 video_sender,
                 Arc::clone(&sending),
@@ -492,7 +525,7 @@ struct Endpoint {
     audio_sender: Arc<dyn RtpSender>,
 }
 
-async fn endpoint(name: &str) -> Endpoint {
+async fn endpoint(name: &str, simulcast: bool) -> Endpoint {
     let received = Arc::new(Received::default());
     let connected = Arc::new(AtomicBool::new(false));
     let (gathered_tx, gathered) = mpsc::unbounded_channel();
@@ -501,6 +534,9 @@ async fn endpoint(name: &str) -> Endpoint {
     media_engine
         .register_default_codecs()
         .expect("default codecs");
+    if simulcast {
+        configure_simulcast_extension_headers(&mut media_engine).expect("simulcast extensions");
+    }
     let registry = register_default_interceptors(Registry::new(), &mut media_engine)
         .expect("default interceptors")
         .with(
@@ -528,12 +564,17 @@ async fn endpoint(name: &str) -> Endpoint {
         .expect("a webrtc-rs peer connection");
     let pc: Arc<dyn PeerConnection> = Arc::new(pc);
 
-    let video = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
+    let rids: Vec<&str> = if simulcast {
+        SIMULCAST_LAYERS.iter().map(|(rid, _)| *rid).collect()
+    } else {
+        Vec::new()
+    };
+    let video = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0, &rids);
     let video_sender = pc
         .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
         .await
         .expect("video track");
-    let audio = sample_track(name, RtpCodecKind::Audio, "audio/opus", 48_000, 2);
+    let audio = sample_track(name, RtpCodecKind::Audio, "audio/opus", 48_000, 2, &[]);
     let audio_sender = pc
         .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
         .await
@@ -554,8 +595,8 @@ async fn endpoint(name: &str) -> Endpoint {
 /// Two peers connected directly (no SFU): the baseline for latency. Frames are counted under
 /// the sender's stream id, `<name>-stream`.
 pub async fn direct_pair(a: &str, b: &str) -> (TestPeer, TestPeer) {
-    let mut first = endpoint(a).await;
-    let mut second = endpoint(b).await;
+    let mut first = endpoint(a, false).await;
+    let mut second = endpoint(b, false).await;
     let offer = first.pc.create_offer(None).await.expect("an offer");
     first
         .pc
@@ -593,6 +634,7 @@ fn sending_peer(name: &str, endpoint: Endpoint) -> TestPeer {
     let sending = Arc::new(AtomicBool::new(true));
     let tasks = vec![
         tokio::spawn(send_video(
+            Arc::clone(&endpoint.pc),
             endpoint.video,
             endpoint.video_sender,
             Arc::clone(&sending),
@@ -622,16 +664,19 @@ fn sample_track(
     mime: &str,
     clock_rate: u32,
     channels: u16,
+    rids: &[&str],
 ) -> Arc<TrackLocalStaticSample> {
-    let ssrc = rand::random::<u32>();
-    let track = MediaStreamTrack::new(
-        format!("{name}-stream"),
-        format!("{name}-{kind}"),
-        format!("{name}-{kind}"),
-        kind,
-        vec![RTCRtpEncodingParameters {
+    let rids: Vec<String> = if rids.is_empty() {
+        vec![String::new()]
+    } else {
+        rids.iter().map(|r| (*r).to_owned()).collect()
+    };
+    let encodings = rids
+        .into_iter()
+        .map(|rid| RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters {
-                ssrc: Some(ssrc),
+                rid,
+                ssrc: Some(rand::random::<u32>()),
                 ..Default::default()
             },
             codec: RTCRtpCodec {
@@ -642,7 +687,14 @@ fn sample_track(
                 rtcp_feedback: vec![],
             },
             ..Default::default()
-        }],
+        })
+        .collect();
+    let track = MediaStreamTrack::new(
+        format!("{name}-stream"),
+        format!("{name}-{kind}"),
+        format!("{name}-{kind}"),
+        kind,
+        encodings,
     );
     Arc::new(TrackLocalStaticSample::new(Instant::now(), track).expect("a sample track"))
 }
@@ -676,7 +728,20 @@ async fn watch_keyframe_requests(track: Arc<TrackLocalStaticSample>, received: A
     }
 }
 
+/// The mid of the first video m-line of the peer's local description.
+async fn video_mid(pc: &Arc<dyn PeerConnection>) -> Option<String> {
+    let sdp = pc.local_description().await?.sdp;
+    let video = sdp
+        .split("\nm=")
+        .find(|section| section.starts_with("video"))?;
+    video
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("a=mid:"))
+        .map(str::to_owned)
+}
+
 async fn send_video(
+    pc: Arc<dyn PeerConnection>,
     track: Arc<TrackLocalStaticSample>,
     sender: Arc<dyn RtpSender>,
     sending: Arc<AtomicBool>,
@@ -685,9 +750,21 @@ async fn send_video(
     let Some(pt) = negotiated(&sender).await else {
         return;
     };
-    let Some(ssrc) = track.ssrcs().await.first().copied() else {
-        return;
-    };
+    let mid = video_mid(&pc).await;
+    // One stream per simulcast layer (rid), or one stream without a rid.
+    let mut streams = Vec::new();
+    for ssrc in track.ssrcs().await {
+        let rid = track.rid(ssrc).await.filter(|rid| !rid.is_empty());
+        let size = rid
+            .as_deref()
+            .and_then(|r| SIMULCAST_LAYERS.iter().find(|(name, _)| *name == r))
+            .map_or(FRAME_BYTES, |(_, size)| *size);
+        let layer = rid
+            .as_deref()
+            .and_then(|r| r.bytes().next())
+            .unwrap_or(b'n');
+        streams.push((ssrc, rid, size, layer));
+    }
     let mut tick = tokio::time::interval(Duration::from_millis(1000 / FPS));
     let mut index = 0u64;
     loop {
@@ -696,14 +773,49 @@ async fn send_video(
             continue;
         }
         let keyframe = received.force_keyframe.swap(false, Ordering::SeqCst);
-        let sample = Sample {
-            data: vp8_frame(index, keyframe),
-            duration: Duration::from_millis(1000 / FPS),
-            ..Sample::new(Instant::now())
-        };
-        // Before the connection is up, writes fail; the next frame tries again.
-        let _ = track.sample_writer(ssrc, pt).write_sample(&sample).await;
+        for (ssrc, rid, size, layer) in &streams {
+            let sample = Sample {
+                data: vp8_frame(index, keyframe, *size, *layer),
+                duration: Duration::from_millis(1000 / FPS),
+                ..Sample::new(Instant::now())
+            };
+            let mut writer = track.sample_writer(*ssrc, pt);
+            if let (Some(rid), Some(mid)) = (rid, &mid) {
+                // A new SSRC is matched to its m-line by these two (no SSRC lines in the SDP).
+                writer = writer.with_extension(HeaderExtension::Custom {
+                    uri: "urn:ietf:params:rtp-hdrext:sdes:mid".into(),
+                    extension: Box::new(RidValue(mid.clone().into_bytes())),
+                });
+                writer = writer.with_extension(HeaderExtension::Custom {
+                    uri: "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id".into(),
+                    extension: Box::new(RidValue(rid.clone().into_bytes())),
+                });
+            }
+            // Before the connection is up, writes fail; the next frame tries again.
+            let _ = writer.write_sample(&sample).await;
+        }
         index += 1;
+    }
+}
+
+/// The value of the RTP stream id header extension (the rid's bytes).
+struct RidValue(Vec<u8>);
+
+impl MarshalSize for RidValue {
+    fn marshal_size(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Marshal for RidValue {
+    fn marshal_to(&self, buf: &mut [u8]) -> rtc::shared::error::Result<usize> {
+        let Some(target) = buf.get_mut(..self.0.len()) else {
+            return Err(rtc::shared::error::Error::Other(
+                "buffer too small".to_owned(),
+            ));
+        };
+        target.copy_from_slice(&self.0);
+        Ok(self.0.len())
     }
 }
 
@@ -829,7 +941,7 @@ pub async fn join_raw(sfu: &SfuHandle, room: &str, name: &str) -> (SessionDescri
         .build()
         .await
         .expect("a webrtc-rs peer connection");
-    let track = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0);
+    let track = sample_track(name, RtpCodecKind::Video, "video/VP8", 90_000, 0, &[]);
     pc.add_track(track as Arc<dyn TrackLocal>)
         .await
         .expect("a track");

@@ -3,6 +3,7 @@
 //! RFCs (`testkit::stun`). Each instance is locked like the production sample: every peer denied
 //! but the "SFU" at 127.0.0.1.
 
+#[path = "turn_support/mod.rs"]
 mod support;
 
 use std::net::{IpAddr, Ipv4Addr};

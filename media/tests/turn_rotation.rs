@@ -3,6 +3,7 @@
 //! restart while a running allocation keeps relaying. Also what a credential's expiry means
 //! for a call in progress.
 
+#[path = "turn_support/mod.rs"]
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,7 @@
 //! on a test machine is replaced (addresses, ports, certificate, files, the secrets and the
 //! process user); every authentication, lock, quota and hardening line runs as shipped.
 
+#[path = "turn_support/mod.rs"]
 mod support;
 
 use std::net::IpAddr;

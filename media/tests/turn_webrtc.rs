@@ -5,6 +5,7 @@
 //! UDP only (it skips `?transport=tcp` URLs); TCP is covered by `turn_relay.rs` with the RFC
 //! client and by the browser tests.
 
+#[path = "turn_support/mod.rs"]
 mod support;
 
 use std::sync::Arc;

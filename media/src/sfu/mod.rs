@@ -5,14 +5,33 @@
 //! is the only offerer (new tracks of other peers, ICE restarts), so offers never cross. An answer
 //! is expected for each SFU offer before the next one is sent; changes wait in between.
 //!
-//! TODO(helper sfu): implement; this file fixes the interface the signalling layer uses.
+//! Layout: this file is the API the signalling layer uses; [`runtime`] is the loop that owns the
+//! socket; `sfu_state` holds rooms and peers; `peer` drives one `Rtc`; `negotiation` turns track
+//! changes into offers; `forward` moves media and keyframe requests between peers; `budget` keeps a
+//! flooding source from starving the others.
+//!
+//! Architecture invariant: every handle talks to the loop through one command channel; the loop is
+//! the only owner of the `Rtc`s, so no lock is ever held around media.
+
+mod budget;
+mod command;
+mod forward;
+mod negotiation;
+mod peer;
+mod runtime;
+mod sfu_state;
 
 use std::net::SocketAddr;
 
-use tokio::sync::mpsc;
+use str0m::Candidate;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::MediaError;
-use crate::signal::message::{IceCandidate, SessionDescription, TrackInfo};
+use crate::signal::message::{IceCandidate, SdpType, SessionDescription, TrackInfo};
+use command::{Command, PeerKey, Reply};
+
+/// How many events may wait for the signalling layer before the peer is dropped as unresponsive.
+const EVENT_QUEUE: usize = 64;
 
 /// Where the SFU listens and which address it announces.
 #[derive(Debug, Clone)]
@@ -44,7 +63,8 @@ pub struct PeerLabel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PeerEvent {
     /// An offer from the SFU (new remote tracks, or an ICE restart); answer with
-    /// [`PeerLink::answer`]. `tracks` says which mid carries whose media.
+    /// [`PeerLink::answer`]. `tracks` says which mid carries whose media: every track the peer
+    /// currently receives, not only the new ones.
     Offer {
         description: SessionDescription,
         tracks: Vec<TrackInfo>,
@@ -57,50 +77,115 @@ pub enum PeerEvent {
     Closed { reason: String },
 }
 
-/// The running SFU. Cheap to clone.
+/// The running SFU. Cheap to clone. The loop (and its thread) stops when every handle and link
+/// is dropped.
 #[derive(Debug, Clone)]
 pub struct SfuHandle {
-    _private: (),
+    commands: mpsc::UnboundedSender<Command>,
+    media_addr: SocketAddr,
 }
 
 impl SfuHandle {
-    /// Binds the socket and starts the forwarding loop.
-    pub async fn start(_config: SfuConfig) -> Result<SfuHandle, MediaError> {
-        Err(MediaError::Stopped)
+    /// Binds the socket and starts the forwarding loop on a thread of its own (with its own
+    /// single-threaded tokio runtime), so the web server's workers and the media loop never wait
+    /// for each other.
+    pub async fn start(config: SfuConfig) -> Result<SfuHandle, MediaError> {
+        let socket = runtime::bind(config.bind)?;
+        let local = socket.local_addr()?;
+        let media_addr = config.public_addr.unwrap_or(local);
+        if media_addr.ip().is_unspecified() || media_addr.port() == 0 {
+            return Err(MediaError::Socket(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the SFU needs a concrete address to announce: bind one, or set public_addr",
+            )));
+        }
+        let (commands, receiver) = mpsc::unbounded_channel();
+        runtime::spawn(socket, media_addr, receiver)?;
+        Ok(SfuHandle {
+            commands,
+            media_addr,
+        })
     }
 
     /// The address browsers send media to (the announced one).
     pub fn media_addr(&self) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], 0))
+        self.media_addr
     }
 
     /// Adds a peer to a room with the browser's first offer; returns the answer and the link.
     /// The peer receives every track the room's other peers send, now and later.
     pub async fn join(
         &self,
-        _room: RoomId,
-        _peer: PeerId,
-        _label: PeerLabel,
-        _offer: SessionDescription,
+        room: RoomId,
+        peer: PeerId,
+        label: PeerLabel,
+        offer: SessionDescription,
     ) -> Result<(SessionDescription, PeerLink), MediaError> {
-        Err(MediaError::Stopped)
+        self.join_room(room, peer, label, offer, false).await
     }
 
     /// The device check's round trip: a room of one in which the peer receives its own audio and
     /// video back through the SFU (after its first answer, via an offer like any other track).
     pub async fn join_echo(
         &self,
-        _peer: PeerId,
-        _label: PeerLabel,
-        _offer: SessionDescription,
+        peer: PeerId,
+        label: PeerLabel,
+        offer: SessionDescription,
     ) -> Result<(SessionDescription, PeerLink), MediaError> {
-        Err(MediaError::Stopped)
+        let room = RoomId(format!("echo:{}", peer.0));
+        self.join_room(room, peer, label, offer, true).await
     }
 
     /// Counts for `/ready` and the benchmarks.
     pub async fn stats(&self) -> Result<SfuStats, MediaError> {
-        Err(MediaError::Stopped)
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Stats { reply })
+            .map_err(|_| MediaError::Stopped)?;
+        answer.await.map_err(|_| MediaError::Stopped)
     }
+
+    async fn join_room(
+        &self,
+        room: RoomId,
+        peer: PeerId,
+        label: PeerLabel,
+        offer: SessionDescription,
+        echo: bool,
+    ) -> Result<(SessionDescription, PeerLink), MediaError> {
+        if offer.kind != SdpType::Offer {
+            return Err(MediaError::InvalidSdp("a join needs an offer".to_owned()));
+        }
+        let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+        let (answer, key) = request(&self.commands, |reply| Command::Join {
+            room,
+            peer,
+            label,
+            offer_sdp: offer.sdp,
+            echo,
+            events: events_tx,
+            reply,
+        })
+        .await?;
+        let link = PeerLink {
+            events,
+            commands: self.commands.clone(),
+            key,
+        };
+        Ok((answer, link))
+    }
+}
+
+/// Sends one command and waits for its reply; a closed loop is [`MediaError::Stopped`].
+async fn request<T>(
+    commands: &mpsc::UnboundedSender<Command>,
+    command: impl FnOnce(Reply<T>) -> Command,
+) -> Result<T, MediaError> {
+    let (reply, answer) = oneshot::channel();
+    commands
+        .send(command(reply))
+        .map_err(|_| MediaError::Stopped)?;
+    answer.await.map_err(|_| MediaError::Stopped)?
 }
 
 /// Numbers about the running SFU.
@@ -117,24 +202,71 @@ pub struct SfuStats {
 pub struct PeerLink {
     /// What the SFU says about this peer.
     pub events: mpsc::Receiver<PeerEvent>,
+    commands: mpsc::UnboundedSender<Command>,
+    key: PeerKey,
 }
 
 impl PeerLink {
     /// The browser's answer to the last [`PeerEvent::Offer`].
-    pub async fn answer(&self, _answer: SessionDescription) -> Result<(), MediaError> {
-        Err(MediaError::Stopped)
+    pub async fn answer(&self, answer: SessionDescription) -> Result<(), MediaError> {
+        if answer.kind != SdpType::Answer {
+            return Err(MediaError::Negotiation(
+                "the SFU is the only offerer after the first offer".to_owned(),
+            ));
+        }
+        let key = self.key;
+        request(&self.commands, |reply| Command::Answer {
+            key,
+            sdp: answer.sdp,
+            reply,
+        })
+        .await
     }
 
-    /// A trickled candidate of the browser.
-    pub async fn candidate(&self, _candidate: IceCandidate) -> Result<(), MediaError> {
-        Err(MediaError::Stopped)
+    /// A trickled candidate of the browser. An empty candidate (the end of candidates) is
+    /// accepted and does nothing.
+    pub async fn candidate(&self, candidate: IceCandidate) -> Result<(), MediaError> {
+        let line = candidate.candidate.trim();
+        if line.is_empty() {
+            return Ok(());
+        }
+        let line = line.strip_prefix("a=").unwrap_or(line);
+        let parsed = Candidate::from_sdp_string(line)
+            .map_err(|_| MediaError::InvalidSdp("the candidate cannot be parsed".to_owned()))?;
+        let key = self.key;
+        request(&self.commands, |reply| Command::Candidate {
+            key,
+            candidate: Box::new(parsed),
+            reply,
+        })
+        .await
     }
 
-    /// Asks for an offer with fresh ICE credentials (after a network change).
+    /// Asks for an offer with fresh ICE credentials (after a network change). The offer arrives
+    /// as a [`PeerEvent::Offer`] (after any offer still waiting for its answer).
     pub async fn restart_ice(&self) -> Result<(), MediaError> {
-        Err(MediaError::Stopped)
+        let key = self.key;
+        request(&self.commands, |reply| Command::RestartIce { key, reply }).await
     }
 
     /// Removes the peer now (hang-up); its tracks disappear from the others' offers.
-    pub async fn leave(self) {}
+    pub async fn leave(self) {
+        // Dropping sends the removal.
+    }
+
+    /// Test hook: the next time the SFU handles this peer's input, the handling panics. The SFU
+    /// must drop this peer only (with [`PeerEvent::Closed`]) and keep serving everyone else.
+    #[doc(hidden)]
+    pub fn inject_panic(&self) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::InjectPanic { key: self.key })
+            .map_err(|_| MediaError::Stopped)
+    }
+}
+
+impl Drop for PeerLink {
+    fn drop(&mut self) {
+        // A stopped loop has no peer left to remove.
+        let _ = self.commands.send(Command::Remove { key: self.key });
+    }
 }

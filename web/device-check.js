@@ -123,9 +123,7 @@ export async function mediaRoundTrip(token, stream, onRemote) {
         peer.start(stream).then(watch, () => settle({ ok: false, refused: false }));
       } else if (message.type === 'answer') peer?.answer(message.sdp).catch(() => settle({ ok: false, refused: false }));
       else if (message.type === 'offer') peer?.offer(message.sdp, message.tracks ?? []).catch(() => settle({ ok: false, refused: false }));
-      else if (message.type === 'error' && message.problem?.status >= 400 && message.problem?.status < 500) {
-        settle({ ok: false, refused: true });
-      }
+      // An `error` alone is not fatal (the server closes the socket when it is); frames decide.
     },
     onClose: ({ code }) => settle({ ok: false, refused: code >= 4401 && code <= 4409 }),
   });

@@ -307,6 +307,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<std::process::E
     tracing::info!(media = %sfu.media_addr(), "SFU listening");
     let mut state = state.with_sfu(sfu);
     state.calls.turn = settings.turn()?.map(std::sync::Arc::new);
+    state.calls.relay_only = settings.turn_relay_only;
     if demo {
         crate::demo_accounts::seed(&state).await?;
     }

@@ -101,6 +101,9 @@ pub struct Settings {
     pub turn_secrets: Option<Secret>,
     /// Seconds a TURN credential is valid. `BUERGERAMT_TURN_TTL_SECS`, default 3600.
     pub turn_ttl_secs: u64,
+    /// Tells every browser to send media through TURN only (`iceTransportPolicy: "relay"`).
+    /// `BUERGERAMT_TURN_RELAY_ONLY=true`; needs `turn_urls`.
+    pub turn_relay_only: bool,
 }
 
 /// The default sender of mails (see [`Settings::mail_from`]).
@@ -133,6 +136,7 @@ impl Default for Settings {
             turn_urls: None,
             turn_secrets: None,
             turn_ttl_secs: 3600,
+            turn_relay_only: false,
         }
     }
 }
@@ -302,6 +306,15 @@ impl Settings {
                 name: "BUERGERAMT_TURN_TTL_SECS",
                 reason: format!("{n:?} is not a positive number of seconds"),
             })?;
+        }
+        if let Some(flag) = get("BUERGERAMT_TURN_RELAY_ONLY") {
+            settings.turn_relay_only = matches!(flag.as_str(), "1" | "true" | "yes");
+        }
+        if settings.turn_relay_only && settings.turn_urls.is_none() {
+            return Err(SettingsError::Env {
+                name: "BUERGERAMT_TURN_RELAY_ONLY",
+                reason: "relay only needs TURN servers (BUERGERAMT_TURN_URLS)".into(),
+            });
         }
         settings.turn()?;
         if let Some(url) = get("BUERGERAMT_PUBLIC_URL").filter(|u| !u.is_empty()) {

@@ -27,9 +27,20 @@ pub struct Calls {
     /// The TURN servers and the secrets their credentials are minted with; `None` sends no
     /// `iceServers` (browsers then reach the SFU directly or not at all).
     pub turn: Option<Arc<TurnServers>>,
+    /// Every browser is told to use TURN only (`iceTransportPolicy: "relay"`).
+    pub relay_only: bool,
 }
 
 impl Calls {
+    /// The `iceTransportPolicy` browsers are told to use.
+    pub fn ice_transport_policy(&self) -> &'static str {
+        if self.relay_only && self.turn.is_some() {
+            "relay"
+        } else {
+            "all"
+        }
+    }
+
     /// The `iceServers` for one connection, with a fresh credential for its peer id. A minting
     /// fault (it cannot happen with validated settings) is logged and leaves TURN out.
     pub fn ice_servers(&self, peer_id: &str, now: chrono::DateTime<chrono::Utc>) -> Vec<IceServer> {

@@ -259,6 +259,7 @@ async fn run(state: AppState, principal: Principal, socket: WebSocket) {
         role: joiner.role.to_owned(),
         case_id: joiner.case_id.to_string(),
         ice_servers: state.calls.ice_servers(&peer_id, state.auth.clock.now()),
+        ice_transport_policy: state.calls.ice_transport_policy().to_owned(),
     };
     if !connection.send(welcome).await {
         return;

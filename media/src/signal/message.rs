@@ -149,6 +149,9 @@ pub enum ServerMessage {
         case_id: String,
         /// For `RTCPeerConnection`; TURN credentials are minted for this participant.
         ice_servers: Vec<IceServer>,
+        /// `RTCPeerConnection`'s `iceTransportPolicy`: `all`, or `relay` when the office sends
+        /// every call through its TURN server (strict networks, or no direct UDP to the SFU).
+        ice_transport_policy: String,
     },
     /// Fresh `iceServers` (sent before the offer that answers an `ice-restart`): the page calls
     /// `setConfiguration` with them, because TURN credentials expire.

@@ -19,6 +19,8 @@ async fn the_clerk_opening_the_call_admits_the_waiting_citizen_and_records_the_c
     let welcome = citizen.join(json!({"token": token.expose()})).await;
     assert_eq!(welcome["role"], "citizen");
     assert_eq!(welcome["case_id"], case_id.to_string());
+    assert_eq!(welcome["ice_transport_policy"], "all", "no TURN configured");
+    assert_eq!(welcome["ice_servers"], serde_json::json!([]));
     let waiting = citizen.expect("waiting").await;
     assert_eq!(waiting["stage"], "admitted", "admitted, but no call yet");
 

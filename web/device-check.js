@@ -90,6 +90,7 @@ export async function mediaRoundTrip(token, stream, onRemote) {
   const timer = setTimeout(() => settle({ ok: false, refused: false }), ROUNDTRIP_TIMEOUT_MS);
   const remote = new MediaStream();
   let iceServers = [];
+  let iceTransportPolicy = 'all';
 
   const watch = async () => {
     let firstFrames = null;
@@ -109,11 +110,15 @@ export async function mediaRoundTrip(token, stream, onRemote) {
   signalling = connectSignalling({
     join: { token, echo_test: true },
     onMessage: (message) => {
-      if (message.type === 'welcome') iceServers = message.ice_servers ?? [];
+      if (message.type === 'welcome') {
+        iceServers = message.ice_servers ?? [];
+        iceTransportPolicy = message.ice_transport_policy ?? 'all';
+      }
       else if (message.type === 'ice-servers') peer?.setIceServers(message.ice_servers);
       else if (message.type === 'admitted' && !peer) {
         peer = createPeer({
           iceServers,
+          iceTransportPolicy,
           send: (type, fields) => signalling?.send(type, fields),
           onTrack: ({ track }) => {
             remote.addTrack(track);

@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { DESKTOP, PHONE, ROOT, axeViolations, describeViolations } from './harness.js';
 import { endpoint, launchCallBrowser, openCallPage, waitForFrames } from './support/call.mjs';
 import { bookByApi, startCitizenServer } from './support/citizen.mjs';
+import { startCoturn } from './support/coturn.mjs';
 import { startFakeSfu } from './support/fake-sfu.mjs';
 import { startSmtpSink } from './support/smtp.mjs';
 import { DEMO, signInByKeyboard, startDemoServer } from './support/staff.mjs';
@@ -409,6 +410,8 @@ describe('a call through the real SFU', () => {
     assert.equal(endpoint(citizenStats.remote), endpoint(clerkStats.remote), 'one SFU address for both');
     assert.notEqual(endpoint(citizenStats.remote), endpoint(clerkStats.local), 'the citizen never reaches the clerk\'s browser');
     assert.notEqual(endpoint(clerkStats.remote), endpoint(citizenStats.local), 'the clerk never reaches the citizen\'s browser');
+    // The control for the relay-only tests below: without TURN the same reading says `host`.
+    assert.equal(citizenStats.local.type, 'host', 'no TURN here: a direct host candidate to the SFU');
 
     // Chat both ways.
     await citizen.page.fill('#chat-input', 'Guten Tag!');
@@ -504,4 +507,66 @@ describe('a call through the real SFU', () => {
     assert.match(await citizen.page.textContent('#ended'), /Das Gespräch ist beendet/);
     for (const page of [citizen.page, clerk, interpreter]) await page.context().close();
   });
+});
+
+describe('a call forced through coturn (relay only)', () => {
+  // At least 32 bytes, as the service demands of a TURN secret.
+  const SECRET = 'browser-test-turn-secret-of-32-bytes-or-more';
+
+  /** The server with TURN settings in its environment (the starters pass theirs on). */
+  async function serverWithTurn(sink, urls) {
+    const names = { BUERGERAMT_TURN_URLS: urls, BUERGERAMT_TURN_SECRETS: SECRET, BUERGERAMT_TURN_RELAY_ONLY: 'true' };
+    Object.assign(process.env, names);
+    try {
+      return await startCitizenServer({ smtpUrl: sink.url, powBits: 8 });
+    } finally {
+      for (const name of Object.keys(names)) delete process.env[name];
+    }
+  }
+
+  for (const transport of ['udp', 'tcp']) {
+    test(`citizen and clerk see each other through TURN over ${transport.toUpperCase()}, and only through the SFU`, { timeout: 150_000 }, async () => {
+      const sink = await startSmtpSink();
+      const turn = await startCoturn({ secret: SECRET });
+      const server = await serverWithTurn(sink, turn.urls[transport]);
+      const pages = [];
+      try {
+        const booked = await bookByApi(server.url, { service: 'meldebescheinigung', email: `relay-${transport}@example.org` });
+        const token = booked.access_token;
+        const headers = { Authorization: `Bearer ${token}`, 'Idempotency-Key': crypto.randomUUID() };
+        const checkedIn = await fetch(new URL('api/v1/my-case/check-in', server.url), { method: 'POST', headers });
+        const body = await checkedIn.text();
+        assert.equal(checkedIn.status, 200, body);
+        const mine = JSON.parse(body);
+        const login = { 'potsdam-mitte': DEMO.clerkMitte, 'potsdam-babelsberg': DEMO.clerkBabelsberg }[mine.office];
+        const clerk = await openCallPage(browser, { viewport: DESKTOP, signIn: { url: server.url, ...login } });
+        pages.push(clerk);
+        const caseUrl = new URL(`api/v1/cases/${mine.case_id}`, server.url).toString();
+        const { version } = await (await clerk.request.get(caseUrl)).json();
+        const admitted = await clerk.request.post(`${caseUrl}/admit`, {
+          data: { expected_version: version },
+          headers: { 'Idempotency-Key': crypto.randomUUID(), Origin: new URL(server.url).origin },
+        });
+        assert.equal(admitted.status(), 200, await admitted.text());
+        await clerk.goto(new URL(`anruf.html#case=${mine.case_id}`, server.url).toString());
+        const citizen = await openCallPage(browser, { viewport: DESKTOP });
+        pages.push(citizen);
+        await citizen.goto(new URL(`anruf.html#token=${token}`, server.url).toString());
+
+        const citizenStats = await waitForFrames(citizen, { timeoutMs: 40_000 });
+        const clerkStats = await waitForFrames(clerk, { timeoutMs: 40_000 });
+        for (const [who, stats] of [['citizen', citizenStats], ['clerk', clerkStats]]) {
+          assert.equal(stats.local.type, 'relay', `${who}: media goes through TURN: ${JSON.stringify(stats.local)}`);
+          assert.equal(stats.local.relayProtocol, transport, `${who}: to TURN over ${transport}`);
+          assert.ok(stats.offered.map(endpoint).includes(endpoint(stats.remote)), `${who}: the far end is the SFU: ${endpoint(stats.remote)}`);
+        }
+        assert.deepEqual([...citizen.errors, ...clerk.errors], []);
+      } finally {
+        for (const page of pages) await page.context().close();
+        await server.stop();
+        await turn.stop();
+        await sink.close();
+      }
+    });
+  }
 });

@@ -37,6 +37,7 @@ const call = {
   role: null,
   caseId: null,
   iceServers: [],
+  iceTransportPolicy: 'all',
   /** The key of CALL_TEXT.state the status line shows. */
   stateKey: 'connecting',
   quality: 'connecting',
@@ -323,6 +324,7 @@ async function startMedia() {
   dropPeer();
   peer = createPeer({
     iceServers: call.iceServers,
+    iceTransportPolicy: call.iceTransportPolicy,
     send: (type, fields) => signalling?.send(type, fields),
     onTrack,
     onState: (state) => {
@@ -352,6 +354,7 @@ function onMessage(message) {
       call.role = message.role;
       call.caseId = message.case_id;
       call.iceServers = message.ice_servers ?? [];
+      call.iceTransportPolicy = message.ice_transport_policy ?? 'all';
       document.body.dataset.role = message.role;
       if (message.role === 'clerk') showClerkTools();
       break;

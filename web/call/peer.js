@@ -6,12 +6,14 @@
 // (replaceTrack) and needs no new negotiation.
 
 /**
+ * `iceServers` and `iceTransportPolicy` come from the server's `welcome`.
  * `send(type, fields)` is the signalling's send. `onTrack({track, info, mid})` is called for each
  * remote track, `info` being the offer's `{mid, kind, peer_id, role, name}` (or null when the
  * SFU did not say). `onState(pc.connectionState)` follows the connection.
  */
-export function createPeer({ iceServers, send, onTrack, onState }) {
-  const pc = new RTCPeerConnection({ iceServers: iceServers ?? [] });
+export function createPeer({ iceServers, iceTransportPolicy = 'all', send, onTrack, onState }) {
+  // `relay` when the office sends every call through its TURN server (welcome says so).
+  const pc = new RTCPeerConnection({ iceServers: iceServers ?? [], iceTransportPolicy: iceTransportPolicy === 'relay' ? 'relay' : 'all' });
   /** mid → track info from the SFU's latest offer. */
   const trackInfo = new Map();
   let videoSender = null;

@@ -80,7 +80,7 @@ export function callStats(page) {
     const pair = pairId ? byId.get(pairId) : null;
     const candidate = (id) => {
       const c = byId.get(id);
-      return c ? { address: c.address ?? c.ip, port: c.port, protocol: c.protocol, type: c.candidateType } : null;
+      return c ? { address: c.address ?? c.ip, port: c.port, protocol: c.protocol, type: c.candidateType, relayProtocol: c.relayProtocol ?? null } : null;
     };
     const offered = [];
     for (const line of (pc.remoteDescription?.sdp ?? '').split(/\r?\n/)) {

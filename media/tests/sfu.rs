@@ -613,7 +613,7 @@ async fn a_peer_whose_connection_closes_without_leaving_is_reported_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_simulcast_sender_reaches_a_receiver_as_one_layer() {
+async fn a_simulcast_sender_reaches_a_receiver_as_one_layer_chosen_by_its_bandwidth() {
     let _serial = support::serial().await;
     let sfu = start_sfu().await;
     let anna = TestPeer::join_simulcast(&sfu, "room-1", "anna").await;
@@ -650,4 +650,41 @@ async fn a_simulcast_sender_reaches_a_receiver_as_one_layer() {
         "both layers were forwarded into one track: {layers:?}"
     );
     assert!(anna.frames_from("bernd") > 0);
+
+    // Bernd's link weakens: he is switched to the low layer (at a keyframe of it), and only it.
+    let layer = |rid: u8| {
+        bernd
+            .received
+            .get("anna", "video")
+            .layers
+            .get(&rid)
+            .copied()
+            .unwrap_or(0)
+    };
+    let requests = anna.keyframe_requests();
+    bernd.pin_estimate(150_000);
+    assert!(
+        wait_until(CONNECT, || layer(b'l') > 30).await,
+        "no switch to the low layer: {:?}",
+        bernd.received.get("anna", "video").layers
+    );
+    assert!(
+        anna.keyframe_requests() > requests,
+        "the switch asked for no keyframe"
+    );
+    let high_after_switch = layer(b'h');
+    let low_after_switch = layer(b'l');
+    assert!(wait_until(CONNECT, || layer(b'l') > low_after_switch + 30).await);
+    assert_eq!(
+        layer(b'h'),
+        high_after_switch,
+        "high-layer frames after the switch"
+    );
+
+    // And back up when the estimate recovers.
+    bernd.pin_estimate(3_000_000);
+    assert!(
+        wait_until(CONNECT, || layer(b'h') > high_after_switch + 30).await,
+        "no switch back to the high layer"
+    );
 }

@@ -254,6 +254,15 @@ impl PeerLink {
         // Dropping sends the removal.
     }
 
+    /// Test hook: pins the send-side bandwidth estimate towards this peer, as if its link had
+    /// that capacity (loopback has no slow links). Real estimates are ignored from then on.
+    #[doc(hidden)]
+    pub fn pin_estimate(&self, bps: u64) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::PinEstimate { key: self.key, bps })
+            .map_err(|_| MediaError::Stopped)
+    }
+
     /// Test hook: the next time the SFU handles this peer's input, the handling panics. The SFU
     /// must drop this peer only (with [`PeerEvent::Closed`]) and keep serving everyone else.
     #[doc(hidden)]

@@ -308,6 +308,7 @@ fn vp8_frame(index: u64, forced: bool, size: usize, layer: u8) -> Bytes {
 enum Control {
     RestartIce,
     InjectPanic,
+    PinEstimate(u64),
 }
 
 /// One webrtc-rs peer in a room of the SFU.
@@ -477,6 +478,13 @@ impl TestPeer {
     pub fn restart_ice(&self) {
         if let Some(control) = &self.control {
             let _ = control.send(Control::RestartIce);
+        }
+    }
+
+    /// Pins the SFU's bandwidth estimate towards this peer.
+    pub fn pin_estimate(&self, bps: u64) {
+        if let Some(control) = &self.control {
+            let _ = control.send(Control::PinEstimate(bps));
         }
     }
 
@@ -887,6 +895,9 @@ async fn pump(
                 }
                 Some(Control::InjectPanic) => {
                     let _ = link.inject_panic();
+                }
+                Some(Control::PinEstimate(bps)) => {
+                    let _ = link.pin_estimate(bps);
                 }
                 None => return,
             },

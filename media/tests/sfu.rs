@@ -688,3 +688,53 @@ async fn a_simulcast_sender_reaches_a_receiver_as_one_layer_chosen_by_its_bandwi
         "no switch back to the high layer"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_wait_while_an_offer_is_unanswered_and_follow_in_the_next_offer() {
+    use std::sync::atomic::Ordering;
+    let _serial = support::serial().await;
+    let sfu = start_sfu().await;
+    let anna = TestPeer::join(&sfu, "room-1", "anna").await;
+    let _bernd = TestPeer::join(&sfu, "room-1", "bernd").await;
+    assert!(wait_until(CONNECT, || anna.frames_from("bernd") > 30).await);
+    let offers = || anna.seen.offers.load(Ordering::SeqCst);
+    let before = offers();
+
+    // Anna's browser is slow: the restart offer stays unanswered while carl joins.
+    anna.hold_answers(true);
+    anna.restart_ice();
+    assert!(
+        wait_until(CONNECT, || offers() == before + 1).await,
+        "no restart offer"
+    );
+    let carl = TestPeer::join(&sfu, "room-1", "carl").await;
+    assert!(wait_until(CONNECT, || carl.frames_from("anna") > 30).await);
+    // Carl's tracks are queued for anna: no second offer while the first waits.
+    assert_eq!(
+        offers(),
+        before + 1,
+        "an offer was sent while another was pending"
+    );
+    assert_eq!(anna.frames_from("carl"), 0);
+
+    // The answer goes in; the queued change follows as the next offer, and carl's media flows.
+    anna.hold_answers(false);
+    assert!(
+        wait_until(CONNECT, || anna.frames_from("carl") > 30).await,
+        "carl's tracks never reached anna"
+    );
+    assert_eq!(
+        offers(),
+        before + 2,
+        "the queued changes came as exactly one more offer"
+    );
+    assert!(anna
+        .seen
+        .answer_errors
+        .lock()
+        .expect("test lock")
+        .is_empty());
+    let tracks = anna.seen.tracks.lock().expect("test lock").clone();
+    assert_eq!(tracks.iter().filter(|t| t.peer_id == "carl").count(), 2);
+    assert_eq!(tracks.iter().filter(|t| t.peer_id == "bernd").count(), 2);
+}

@@ -309,6 +309,7 @@ enum Control {
     RestartIce,
     InjectPanic,
     PinEstimate(u64),
+    HoldAnswers(bool),
 }
 
 /// One webrtc-rs peer in a room of the SFU.
@@ -485,6 +486,13 @@ impl TestPeer {
     pub fn pin_estimate(&self, bps: u64) {
         if let Some(control) = &self.control {
             let _ = control.send(Control::PinEstimate(bps));
+        }
+    }
+
+    /// Holds the SFU's offers unanswered (true), or answers the held one and goes on (false).
+    pub fn hold_answers(&self, on: bool) {
+        if let Some(control) = &self.control {
+            let _ = control.send(Control::HoldAnswers(on));
         }
     }
 
@@ -861,6 +869,9 @@ async fn pump(
     pc: Arc<dyn PeerConnection>,
     seen: Arc<Seen>,
 ) {
+    // While held, offers wait here unanswered (a slow browser); released, the last one is answered.
+    let mut hold = false;
+    let mut held: Option<SessionDescription> = None;
     loop {
         tokio::select! {
             event = link.events.recv() => match event {
@@ -868,7 +879,9 @@ async fn pump(
                     seen.offers.fetch_add(1, Ordering::SeqCst);
                     *seen.tracks.lock().expect("test lock") = tracks;
                     *seen.last_offer.lock().expect("test lock") = Some(description.sdp.clone());
-                    if let Err(e) = answer_offer(&pc, &link, description).await {
+                    if hold {
+                        held = Some(description);
+                    } else if let Err(e) = answer_offer(&pc, &link, description).await {
                         seen.answer_errors.lock().expect("test lock").push(e);
                     }
                 }
@@ -898,6 +911,14 @@ async fn pump(
                 }
                 Some(Control::PinEstimate(bps)) => {
                     let _ = link.pin_estimate(bps);
+                }
+                Some(Control::HoldAnswers(on)) => {
+                    hold = on;
+                    if let Some(offer) = held.take().filter(|_| !on) {
+                        if let Err(e) = answer_offer(&pc, &link, offer).await {
+                            seen.answer_errors.lock().expect("test lock").push(e);
+                        }
+                    }
                 }
                 None => return,
             },

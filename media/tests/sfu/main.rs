@@ -7,6 +7,7 @@ mod support;
 mod calls;
 mod negotiation;
 mod quality;
+mod relay;
 mod robustness;
 
 use std::time::Duration;

@@ -49,6 +49,17 @@ impl TestPeer {
         Self::join_with(sfu, Some(room), name, false).await
     }
 
+    /// Joins `room` with every candidate a relay of `ice_servers` (`iceTransportPolicy: relay`):
+    /// all media goes through the TURN server.
+    pub async fn join_relayed(
+        sfu: &SfuHandle,
+        room: &str,
+        name: &str,
+        ice_servers: Vec<media::signal::message::IceServer>,
+    ) -> TestPeer {
+        Self::join_configured(sfu, Some(room), name, false, Some(ice_servers)).await
+    }
+
     /// Joins a device-check echo room.
     pub async fn join_echo(sfu: &SfuHandle, name: &str) -> TestPeer {
         Self::join_with(sfu, None, name, false).await
@@ -65,6 +76,16 @@ impl TestPeer {
         name: &str,
         simulcast: bool,
     ) -> TestPeer {
+        Self::join_configured(sfu, room, name, simulcast, None).await
+    }
+
+    async fn join_configured(
+        sfu: &SfuHandle,
+        room: Option<&str>,
+        name: &str,
+        simulcast: bool,
+        relay: Option<Vec<media::signal::message::IceServer>>,
+    ) -> TestPeer {
         let Endpoint {
             pc,
             received,
@@ -75,7 +96,7 @@ impl TestPeer {
             video_sender,
             audio,
             audio_sender,
-        } = endpoint(name, simulcast).await;
+        } = endpoint_configured(name, simulcast, relay).await;
 
         let offer = pc.create_offer(None).await.expect("an offer");
         pc.set_local_description(offer).await.expect("local offer");
@@ -261,6 +282,15 @@ struct Endpoint {
 }
 
 async fn endpoint(name: &str, simulcast: bool) -> Endpoint {
+    endpoint_configured(name, simulcast, None).await
+}
+
+/// [`endpoint`], relay-only through `relay`'s TURN servers when given.
+async fn endpoint_configured(
+    name: &str,
+    simulcast: bool,
+    relay: Option<Vec<media::signal::message::IceServer>>,
+) -> Endpoint {
     let received = Arc::new(Received::default());
     let connected = Arc::new(AtomicBool::new(false));
     let (gathered_tx, gathered) = mpsc::unbounded_channel();
@@ -288,15 +318,29 @@ async fn endpoint(name: &str, simulcast: bool) -> Endpoint {
         candidates: candidates_tx,
         connected: Arc::clone(&connected),
     });
-    let pc = PeerConnectionBuilder::new()
+    let mut builder = PeerConnectionBuilder::new()
         .with_media_engine(media_engine)
         .with_interceptor_registry(registry)
         .with_setting_engine(settings)
         .with_handler(handler)
-        .with_udp_addrs(vec!["127.0.0.1:0"])
-        .build()
-        .await
-        .expect("a webrtc-rs peer connection");
+        .with_udp_addrs(vec!["127.0.0.1:0"]);
+    if let Some(servers) = relay {
+        let ice_servers = servers
+            .into_iter()
+            .map(|server| webrtc::peer_connection::RTCIceServer {
+                urls: server.urls,
+                username: server.username.unwrap_or_default(),
+                credential: server.credential.unwrap_or_default(),
+            })
+            .collect();
+        builder = builder.with_configuration(
+            webrtc::peer_connection::RTCConfigurationBuilder::new()
+                .with_ice_servers(ice_servers)
+                .with_ice_transport_policy(webrtc::peer_connection::RTCIceTransportPolicy::Relay)
+                .build(),
+        );
+    }
+    let pc = builder.build().await.expect("a webrtc-rs peer connection");
     let pc: Arc<dyn PeerConnection> = Arc::new(pc);
 
     let rids: Vec<&str> = if simulcast {

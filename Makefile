@@ -71,6 +71,11 @@ pg-up:
 bench:
 	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked --bench store
 	$(MAKE) bench-http
+	$(MAKE) bench-sfu
+
+# N concurrent 1:1 calls of synthetic WebRTC peers through one SFU, against a direct baseline.
+bench-sfu:
+	$(CARGO) run --release --locked -p media --example sfu_bench -- 20 10
 
 # The real binary (release build) under 64 concurrent HTTP clients, on PostgreSQL and SQLite.
 bench-http:

@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium coturn pg-up bench bench-http demo clean-data
+.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium coturn pg-up bench bench-http bench-sfu demo clean-data
 
 # The pages' npm packages (KERN-UX) come first; without npm the service still starts, unstyled.
 run:

@@ -31,7 +31,7 @@ unit-tests: coturn
 
 # The real binary in Debian's chromium (playwright-core) with axe-core; see tests/browser/.
 # Never skipped: without chromium, and not root to install it, this fails and says why.
-browser-tests: chromium web-deps
+browser-tests: chromium coturn web-deps
 	npm ci --prefix tests/browser --no-audit --no-fund
 	$(CARGO) build --quiet -p api --bin buergeramt --locked
 	node --test tests/browser/

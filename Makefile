@@ -6,7 +6,7 @@
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium coturn pg-up bench bench-http demo clean-data
+.PHONY: run test lint unit-tests browser-tests screenshots web-deps chromium coturn pg-up bench bench-http bench-sfu demo clean-data
 
 # The pages' npm packages (KERN-UX) come first; without npm the service still starts, unstyled.
 run:
@@ -31,7 +31,7 @@ unit-tests: coturn
 
 # The real binary in Debian's chromium (playwright-core) with axe-core; see tests/browser/.
 # Never skipped: without chromium, and not root to install it, this fails and says why.
-browser-tests: chromium web-deps
+browser-tests: chromium coturn web-deps
 	npm ci --prefix tests/browser --no-audit --no-fund
 	$(CARGO) build --quiet -p api --bin buergeramt --locked
 	node --test tests/browser/
@@ -71,6 +71,11 @@ pg-up:
 bench:
 	BUERGERAMT_TEST_DATABASE_URL="$$(scripts/pg-up.sh)" $(CARGO) bench -p buergeramt-bench --locked --bench store
 	$(MAKE) bench-http
+	$(MAKE) bench-sfu
+
+# N concurrent 1:1 calls of synthetic WebRTC peers through one SFU, against a direct baseline.
+bench-sfu:
+	$(CARGO) run --release --locked -p media --example sfu_bench -- 20 10
 
 # The real binary (release build) under 64 concurrent HTTP clients, on PostgreSQL and SQLite.
 bench-http:

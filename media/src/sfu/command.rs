@@ -45,6 +45,11 @@ pub(super) enum Command {
     Stats {
         reply: oneshot::Sender<SfuStats>,
     },
+    /// Test hook: pins the bandwidth estimate towards the peer (simulcast layer choice).
+    PinEstimate {
+        key: PeerKey,
+        bps: u64,
+    },
     /// Test hook: the peer's next input handling panics.
     InjectPanic {
         key: PeerKey,

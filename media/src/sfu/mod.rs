@@ -10,6 +10,20 @@
 //! changes into offers; `forward` moves media and keyframe requests between peers; `budget` keeps a
 //! flooding source from starving the others.
 //!
+//! Forwarding is str0m's frame mode (depacketize, then packetize per receiver); on loopback it adds
+//! about 0.1 to 0.3 ms per frame (median) over a direct call, so RTP mode was not needed.
+//!
+//! Degradation instead of freezing: loss on a sender's track makes the SFU ask that sender for a
+//! keyframe (PLI, at most one per 500 ms per track); receivers' PLI/FIR are routed to the sender's
+//! track; a new receiver starts with a FIR; str0m answers NACKs from each receiver's send buffer;
+//! BWE runs per peer, and a receiver whose estimate falls below 400 kbit/s gets a simulcast
+//! sender's lowest layer (switched at a keyframe of that layer), and the highest again when it
+//! recovers. A sender without simulcast cannot be thinned for one weak receiver.
+//!
+//! Robustness: each peer's handling runs under `catch_unwind` (a panic drops that peer only);
+//! datagrams no peer accepts are dropped; each source address has a packet budget per 100 ms
+//! window; the loop reads at most a batch of datagrams before it serves timers and other peers.
+//!
 //! Architecture invariant: every handle talks to the loop through one command channel; the loop is
 //! the only owner of the `Rtc`s, so no lock is ever held around media.
 
@@ -252,6 +266,15 @@ impl PeerLink {
     /// Removes the peer now (hang-up); its tracks disappear from the others' offers.
     pub async fn leave(self) {
         // Dropping sends the removal.
+    }
+
+    /// Test hook: pins the send-side bandwidth estimate towards this peer, as if its link had
+    /// that capacity (loopback has no slow links). Real estimates are ignored from then on.
+    #[doc(hidden)]
+    pub fn pin_estimate(&self, bps: u64) -> Result<(), MediaError> {
+        self.commands
+            .send(Command::PinEstimate { key: self.key, bps })
+            .map_err(|_| MediaError::Stopped)
     }
 
     /// Test hook: the next time the SFU handles this peer's input, the handling panics. The SFU

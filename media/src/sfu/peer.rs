@@ -66,6 +66,8 @@ pub(super) struct Peer {
     pub(super) link: Link,
     /// The latest send-side bandwidth estimate towards this peer.
     pub(super) estimate_bps: Option<u64>,
+    /// Test hook: the estimate is fixed and real estimates are ignored.
+    estimate_pinned: bool,
     pub(super) next_timeout: Instant,
     /// Set when the peer must be removed, with the reason given to the signalling layer.
     pub(super) doomed: Option<String>,
@@ -96,6 +98,7 @@ impl Peer {
             ice_restart_wanted: false,
             link: Link::New { since: now },
             estimate_bps: None,
+            estimate_pinned: false,
             next_timeout: now,
             doomed: None,
             panic_armed: false,
@@ -123,6 +126,11 @@ impl Peer {
     /// The last word to the signalling layer; it may not arrive if the queue is full.
     pub(super) fn emit_closed(&self, reason: String) {
         let _ = self.events.try_send(PeerEvent::Closed { reason });
+    }
+
+    pub(super) fn pin_estimate(&mut self, bps: u64) {
+        self.estimate_bps = Some(bps);
+        self.estimate_pinned = true;
     }
 
     pub(super) fn arm_panic(&mut self) {
@@ -223,7 +231,7 @@ impl Peer {
             Event::KeyframeRequest(request) => out.push(Propagated::KeyframeRequest(request)),
             Event::EgressBitrateEstimate(
                 BweKind::Twcc { estimate, .. } | BweKind::Remb { estimate, .. },
-            ) => {
+            ) if !self.estimate_pinned => {
                 self.estimate_bps = Some(estimate.as_u64());
             }
             Event::Closed => self.doom("the peer closed the connection"),

@@ -6,6 +6,7 @@
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -90,7 +91,15 @@ pub(super) async fn run(
                         Ok((len, source)) => {
                             let now = Instant::now();
                             if budget.admit(source, now) {
-                                sfu.receive(now, source, &buf[..len]);
+                                let datagram = &buf[..len];
+                                // Demultiplexing parses foreign bytes (`Rtc::accepts`) before any
+                                // peer owns them: a panic there loses this datagram only.
+                                let received = catch_unwind(AssertUnwindSafe(|| {
+                                    sfu.receive(now, source, datagram)
+                                }));
+                                if received.is_err() {
+                                    tracing::error!("demultiplexing a datagram panicked");
+                                }
                             }
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,

@@ -115,6 +115,11 @@ impl Sfu {
             Command::Stats { reply } => {
                 let _ = reply.send(self.stats());
             }
+            Command::PinEstimate { key, bps } => {
+                if let Some(peer) = self.peers.get_mut(&key) {
+                    peer.pin_estimate(bps);
+                }
+            }
             Command::InjectPanic { key } => {
                 if let Some(peer) = self.peers.get_mut(&key) {
                     peer.arm_panic();

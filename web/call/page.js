@@ -12,9 +12,10 @@ import { setupCasePanel } from './case-panel.js';
 import { setupChat } from './chat.js';
 import { setupControls } from './controls.js';
 import { createPeer } from './peer.js';
+import { setupRemoteVideos } from './remote-videos.js';
 import { connectSignalling } from './signalling.js';
 import { quality, readStats } from './stats.js';
-import { CALL_TEXT, displayName, roleLabel } from './text.js';
+import { CALL_TEXT } from './text.js';
 
 const TOKEN_KEY = 'buergeramt.token';
 const INVITE_KEY = 'buergeramt.invite';
@@ -55,8 +56,6 @@ let statsTimer = null;
 let lastStats = null;
 let lastIceRestart = 0;
 let iceRestarts = 0;
-/** peer_id (or `mid-…` while unknown) → { item, video, stream, caption, info }. */
-const tiles = new Map();
 
 const language = setupLanguage(CALL_TEXT, () => redraw());
 const t = () => language.t();
@@ -169,83 +168,19 @@ function iceRestart() {
 
 // ---- Remote videos ----------------------------------------------------------------------------
 
-function tileLabel(info) {
-  const label = roleLabel(t(), info?.role);
-  const name = displayName(info?.name);
-  return name ? `${label}: ${name}` : label;
-}
+const remote = setupRemoteVideos({
+  list: remoteList,
+  nobody: $('nobody'),
+  t,
+  participants: () => call.participants,
+});
 
-function tileState(peerId) {
-  const who = call.participants.find((p) => p.peer_id === peerId);
-  if (!who) return '';
-  const parts = [];
-  if (!who.media?.audio) parts.push(t().mutedMic);
-  if (!who.media?.video) parts.push(t().cameraOffShort);
-  if (who.media?.screen) parts.push(t().sharing);
-  return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-function drawTile(key) {
-  const tile = tiles.get(key);
-  const label = tileLabel(tile.info);
-  tile.caption.textContent = `${label}${tileState(key)}`;
-  tile.video.setAttribute('aria-label', t().remoteVideo(label));
-  tile.item.dataset.role = tile.info?.role ?? '';
-}
-
-function ensureTile(key, info) {
-  let tile = tiles.get(key);
-  if (!tile) {
-    const item = element('li', 'remote-video');
-    item.dataset.peer = key;
-    const figure = element('figure', 'remote-video__figure');
-    const video = element('video');
-    video.autoplay = true;
-    video.playsInline = true;
-    const caption = element('figcaption', 'remote-video__caption kern-body kern-body--small');
-    figure.append(video, caption);
-    item.append(figure);
-    remoteList.append(item);
-    tile = { item, video, caption, stream: new MediaStream(), info };
-    video.srcObject = tile.stream;
-    tiles.set(key, tile);
-  }
-  if (info) tile.info = info;
-  drawTile(key);
-  $('nobody').hidden = tiles.size > 0;
-  return tile;
-}
-
-function removeTile(key) {
-  const tile = tiles.get(key);
-  if (!tile) return;
-  tile.video.srcObject = null;
-  tile.item.remove();
-  tiles.delete(key);
-  $('nobody').hidden = tiles.size > 0;
-}
-
-function clearTiles() {
-  for (const key of [...tiles.keys()]) removeTile(key);
-}
-
-/**
- * A remote track gets its tile once media flows on it (a track starts muted and unmutes with its
- * first packets), so a media line the SFU answers but never fills shows no empty tile. Who it is
- * comes from the SFU's latest offer for that mid.
- */
+/** A remote track is shown once media flows on it; who it is comes from the SFU's latest offer. */
 function onTrack({ track, mid }) {
   const owner = peer;
   const place = () => {
     if (peer !== owner || !peer) return;
-    const info = mid === null ? null : peer.infoOf(mid);
-    const key = info?.peer_id ?? `mid-${mid}`;
-    const tile = ensureTile(key, info);
-    if (!tile.stream.getTracks().includes(track)) tile.stream.addTrack(track);
-    tile.video.play().catch(() => {
-      // Autoplay may wait for a gesture; the next click on the page starts it.
-      document.addEventListener('click', () => tile.video.play().catch(() => {}), { once: true });
-    });
+    remote.addTrack(track, mid === null ? null : peer.infoOf(mid), `mid-${mid}`);
   };
   if (track.muted) track.addEventListener('unmute', place, { once: true });
   else place();
@@ -300,7 +235,7 @@ function dropPeer() {
   peer = null;
   lastStats = null;
   clearInterval(statsTimer);
-  clearTiles();
+  remote.clear();
 }
 
 let lastMediaRestart = 0;
@@ -375,7 +310,7 @@ function onMessage(message) {
       break;
     case 'offer':
       peer?.offer(message.sdp, message.tracks ?? []).then(() => {
-        for (const info of message.tracks ?? []) if (tiles.has(info.peer_id)) ensureTile(info.peer_id, info);
+        for (const info of message.tracks ?? []) remote.relabel(info);
       });
       break;
     case 'connection':
@@ -393,12 +328,7 @@ function onMessage(message) {
       break;
     case 'participants':
       call.participants = message.participants ?? [];
-      for (const key of [...tiles.keys()]) {
-        // A participant who is reconnecting keeps the tile; one who left loses it.
-        const present = call.participants.some((p) => p.peer_id === key);
-        if (!present && !key.startsWith('mid-')) removeTile(key);
-        else drawTile(key);
-      }
+      remote.keep(call.participants.map((p) => p.peer_id));
       break;
     case 'chat':
       chat.add(message);
@@ -537,7 +467,7 @@ $('rejoin').addEventListener('click', () => window.location.reload());
 function redraw() {
   drawStatus();
   drawConnection();
-  for (const key of tiles.keys()) drawTile(key);
+  remote.redraw();
   ownVideo.setAttribute('aria-label', t().ownVideo);
   controls.redraw();
   chat.redraw();

@@ -434,6 +434,11 @@ describe('a call through the real SFU', () => {
     await clerk.click('#note-submit');
     await clerk.waitForFunction(() => /Ausweis geprüft, Anliegen erledigt\./.test(document.getElementById('notes-list').textContent));
 
+    // The server refused nothing the pages sent.
+    for (const page of [citizen.page, clerk]) {
+      assert.equal(await page.locator('#messages [role="alert"]').count(), 0, await page.textContent('#messages'));
+    }
+
     // Hang up; the clerk ends the call.
     await citizen.page.click('#hang-up');
     await citizen.page.waitForSelector('body[data-finished="left"]');

@@ -264,6 +264,8 @@ async function startMedia() {
     onTrack,
     onState: (state) => {
       if (state === 'connected') {
+        // The browser's own "connected" is proof enough after an ICE restart.
+        call.serverConnection = 'connected';
         iceRestarts = 0;
         if (call.stateKey !== 'in_call') setState('in_call');
       }

@@ -521,7 +521,8 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
         let mut uri = path
             .replace("{office}", "potsdam-mitte")
             .replace("{date}", "2026-11-24")
-            .replace("{service}", "wohnsitz_anmeldung");
+            .replace("{service}", "wohnsitz_anmeldung")
+            .replace("{case_id}", "0191e4a6-7a1c-7c3e-9a57-1d2b3c4d5e6f");
         if path.ends_with("/slots") {
             uri.push_str("?service=wohnsitz_anmeldung&date=2026-11-24");
         }
@@ -530,7 +531,11 @@ async fn the_openapi_document_lists_every_endpoint_of_the_running_binary() {
             "/ready" => status == 200 || status == 503,
             // The office of the demo exists only with --demo; an unknown office is a 404.
             p if p.ends_with("/slots") => status == 200 || status == 404,
-            "/api/v1/my-case" | "/api/v1/my-case/stream" => status == 401,
+            "/api/v1/my-case" | "/api/v1/my-case/stream" | "/api/v1/cases/{case_id}" => {
+                status == 401
+            }
+            // A plain GET is not a WebSocket upgrade: 400, as documented.
+            "/api/v1/call/ws" => status == 400,
             _ if staff_only => status == 401,
             _ => status == 200,
         };

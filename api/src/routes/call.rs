@@ -1,6 +1,7 @@
 //! `GET /api/v1/call/ws`: the video call's signalling WebSocket (protocol in
 //! `docs/signalling.md`; the handler is [`crate::call::socket`]).
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -25,7 +26,13 @@ pub async fn call_ws(
     state: State<AppState>,
     headers: HeaderMap,
     principal: Result<Principal, ApiError>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::InvalidParameter(format!(
+            "not a WebSocket upgrade: {}",
+            rejection.body_text()
+        ))
+    })?;
     crate::call::socket::call_socket(state, headers, principal, upgrade).await
 }

@@ -245,6 +245,19 @@ async fn every_route_answers_each_principal_with_exactly_the_allowed_status(kind
             None,
             [401, 403, 403, 403, 200, 200, 200, 200],
         ),
+        // The clerk's case panel beside the call: clerks of the case's office only.
+        (
+            Method::GET,
+            format!("/api/v1/cases/{}", t.case_a.0),
+            None,
+            [401, 403, 403, 200, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/cases/{}/notes", t.case_a.0),
+            Some(json!({"text": "Rückruf vereinbart"})),
+            [401, 403, 403, 201, 403, 403, 403, 403],
+        ),
         // Offices and the catalogue are administered by admins only. The test app registers
         // no office, so the admin learns it does not exist; everyone else is refused before
         // the lookup and learns nothing.

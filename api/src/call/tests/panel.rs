@@ -9,6 +9,7 @@ use super::on_both_backends;
 on_both_backends!(
     the_panel_shows_the_case_and_records_identity_and_notes_during_the_call,
     only_clerks_of_the_office_see_or_change_the_panel,
+    hostile_panel_input_gets_a_problem_and_never_a_server_error,
 );
 
 async fn the_panel_shows_the_case_and_records_identity_and_notes_during_the_call(kind: Kind) {
@@ -100,4 +101,52 @@ async fn only_clerks_of_the_office_see_or_change_the_panel(kind: Kind) {
     assert_eq!(status, 404);
     let (status, _) = app.get("/api/v1/cases/not-a-uuid", &clerk).await;
     assert_eq!(status, 400);
+}
+
+async fn hostile_panel_input_gets_a_problem_and_never_a_server_error(kind: Kind) {
+    let (app, case_id, _token, clerk) = case_in_waiting_room(kind, true).await;
+    let bodies = [
+        "",
+        "null",
+        "[]",
+        "{",
+        r#"{"text": 5}"#,
+        r#"{"text": "a", "extra": 1}"#,
+        r#"{"method": null}"#,
+        r#"{"method": "id_card_on_camera", "at": "yesterday"}"#,
+        "\u{0}",
+    ];
+    for path in [
+        format!("/api/v1/cases/{case_id}/notes"),
+        format!("/api/v1/cases/{case_id}/identity"),
+        "/api/v1/cases/%00/notes".to_owned(),
+        format!("/api/v1/cases/{case_id}x/identity"),
+    ] {
+        for body in bodies {
+            let response = app
+                .request(reqwest::Method::POST, &path, &clerk)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            assert!((400..500).contains(&status), "{path} {body:?}: {status}");
+            assert_eq!(content_type, "application/problem+json", "{path} {body:?}");
+        }
+    }
+    // Nothing was recorded by any of it.
+    let events = case_events(&app, case_id).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| e == "NoteAdded" || e == "IdentityChecked"),
+        "{events:?}"
+    );
 }

@@ -683,9 +683,12 @@ async fn run_echo(state: &AppState, mut connection: Connection, joiner: &Joiner,
                         }
                     }
                 }
-                Incoming::Message(ClientMessage::Candidate { candidate: Some(candidate), .. }) => {
-                    if let Some(link) = &link {
-                        let _ = link.candidate(candidate).await;
+                Incoming::Message(ClientMessage::Candidate { candidate, .. }) => {
+                    // `null` ends the candidates: nothing to do.
+                    if let (Some(link), Some(candidate)) = (&link, candidate) {
+                        if let Err(error) = link.candidate(candidate).await {
+                            connection.refuse(&media_error(error)).await;
+                        }
                     }
                 }
                 Incoming::Message(ClientMessage::Ping { .. }) => {

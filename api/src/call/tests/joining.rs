@@ -234,3 +234,32 @@ async fn the_clerk_ends_the_call_for_everybody_and_spends_the_invites(kind: Kind
         .await;
     assert_eq!(late.expect("error").await["problem"]["status"], 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_echo_test_accepts_the_end_of_candidates_and_refuses_call_messages() {
+    let (app, _case_id, token, _clerk) = case_in_waiting_room(Kind::Sqlite, false).await;
+    let mut ws = Ws::connect(&app, &Who::Nobody).await;
+    ws.join(json!({"token": token.expose(), "echo_test": true}))
+        .await;
+    assert!(ws.expect("admitted").await["session_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("echo-"));
+    ws.send(json!({"v": 1, "type": "candidate", "candidate": null}))
+        .await;
+    ws.send(json!({"v": 1, "type": "ping"})).await;
+    let reply = ws.next().await.unwrap();
+    assert_eq!(
+        reply["type"], "pong",
+        "the end of candidates is no error: {reply}"
+    );
+    ws.send(json!({"v": 1, "type": "chat", "text": "hallo"}))
+        .await;
+    assert_eq!(ws.expect("error").await["problem"]["status"], 400);
+    // An echo test is for the citizen only.
+    let clerk = app.login("clerk.x").await;
+    let mut desk = Ws::connect(&app, &clerk).await;
+    desk.send(json!({"v": 1, "type": "join", "case_id": _case_id.to_string(), "echo_test": true}))
+        .await;
+    assert_eq!(desk.expect("error").await["problem"]["status"], 400);
+}

@@ -157,7 +157,13 @@ pub async fn spawn(kind: Kind, live: Live) -> App {
     let (state, guard) = state(kind, live).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = state.with_public_url(url.clone());
+    let sfu = media::sfu::SfuHandle::start(media::sfu::SfuConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        public_addr: None,
+    })
+    .await
+    .unwrap();
+    let state = state.with_public_url(url.clone()).with_sfu(sfu);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(crate::serve(listener, state.clone(), async move {
         let _ = stopped.await;

@@ -412,7 +412,13 @@ impl BookingService {
         }
         let executed = self
             .repo
-            .execute::<Case>(&stream, CaseCommand::CancelAppointment { actor, at: now })
+            // A concurrent append (the notifier recording a mail) must not turn a cancellation
+            // into a 409: the case decides again on the fresh state.
+            .execute_with_retry::<Case>(
+                &stream,
+                CaseCommand::CancelAppointment { actor, at: now },
+                3,
+            )
             .await
             .map_err(rule_error)?;
         for event in &executed.events {
@@ -433,7 +439,7 @@ impl BookingService {
     pub async fn check_in(&self, case_id: CaseId, now: DateTime<Utc>) -> Result<(), ApiError> {
         let stream = StreamId::new(case_id.stream_name())?;
         self.repo
-            .execute::<Case>(&stream, CaseCommand::CheckIn { at: now })
+            .execute_with_retry::<Case>(&stream, CaseCommand::CheckIn { at: now }, 3)
             .await
             .map_err(rule_error)?;
         Ok(())

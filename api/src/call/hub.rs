@@ -143,6 +143,11 @@ impl Hub {
             .is_some_and(|room| room.members.values().any(|m| &m.participant == participant))
     }
 
+    /// True while anybody is connected to the case's call (a room has at least one member).
+    pub fn has_room(&self, case_id: CaseId) -> bool {
+        self.rooms().contains_key(&case_id)
+    }
+
     /// Sends a signal to every connection of the case.
     pub fn broadcast(&self, case_id: CaseId, signal: RoomSignal) {
         if let Some(room) = self.rooms().get(&case_id) {

@@ -6,6 +6,7 @@
 //! Rooms live in the process that runs the SFU: every connection of one case's call must reach
 //! the same process (one process per deployment today; several would route by case).
 
+pub mod abandon;
 pub mod hub;
 pub mod invites;
 pub mod join;
@@ -19,7 +20,7 @@ use media::signal::message::IceServer;
 use media::turn::TurnServers;
 
 /// The call's parts in the application state. Cheap to clone.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Calls {
     pub hub: hub::Hub,
     /// The SFU; `None` until `serve` (or a test) starts one: media is then refused.
@@ -29,6 +30,20 @@ pub struct Calls {
     pub turn: Option<Arc<TurnServers>>,
     /// Every browser is told to use TURN only (`iceTransportPolicy: "relay"`).
     pub relay_only: bool,
+    /// How long a call everybody left stays open before the system ends it ([`abandon`]).
+    pub abandon_grace: std::time::Duration,
+}
+
+impl Default for Calls {
+    fn default() -> Self {
+        Calls {
+            hub: hub::Hub::default(),
+            sfu: None,
+            turn: None,
+            relay_only: false,
+            abandon_grace: abandon::DEFAULT_GRACE,
+        }
+    }
 }
 
 impl Calls {

@@ -323,6 +323,9 @@ async fn run_call(state: &AppState, mut connection: Connection, joiner: Joiner, 
         Exit::Replaced => connection.close(close::REPLACED, "replaced").await,
         Exit::Gone(code, reason) => {
             hub.leave(case_id, &peer.peer_id);
+            if let (false, Some(session_id)) = (hub.has_room(case_id), peer.session) {
+                super::abandon::watch(state, case_id, session_id);
+            }
             let participant = peer.joiner.participant;
             if let (true, Some(session_id)) = (peer.joined_recorded, peer.session) {
                 if !hub.is_present(case_id, &participant) {

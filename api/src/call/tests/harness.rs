@@ -10,7 +10,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::capability::CapabilityToken;
 pub use crate::live::tests::harness::{
-    booked_case, now_minute, spawn, App, Kind, Who, OFFICE_X, PATIENCE,
+    booked_case, now_minute, spawn, spawn_configured, App, Kind, Who, OFFICE_X, PATIENCE,
 };
 use crate::live::Live;
 use domain::CaseId;
@@ -133,7 +133,11 @@ impl Ws {
 /// A server with a case booked for now at office X, checked in and (if `admit`) admitted;
 /// returns the app, the case, the citizen's token and the clerk's cookie.
 pub async fn case_in_waiting_room(kind: Kind, admit: bool) -> (App, CaseId, CapabilityToken, Who) {
-    let app = spawn(kind, Live::default()).await;
+    case_in_waiting_room_on(spawn(kind, Live::default()).await, admit).await
+}
+
+/// [`case_in_waiting_room`] on a server of the caller's.
+pub async fn case_in_waiting_room_on(app: App, admit: bool) -> (App, CaseId, CapabilityToken, Who) {
     let (case_id, token) = booked_case(&app.state, OFFICE_X, now_minute()).await;
     let citizen = Who::Bearer(token.expose().to_owned());
     let (status, body) = app

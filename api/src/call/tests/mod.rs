@@ -4,6 +4,7 @@
 //! the same call carries on; a client within its budget is the negative control), and the
 //! clerk's case panel. Media through the SFU is tested in `media/tests` and the browser tests.
 
+mod abandon;
 mod harness;
 mod joining;
 mod limits;

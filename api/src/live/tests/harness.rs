@@ -154,7 +154,17 @@ pub struct App {
 }
 
 pub async fn spawn(kind: Kind, live: Live) -> App {
+    spawn_configured(kind, live, |state| state).await
+}
+
+/// [`spawn`] with the state changed by `configure` first.
+pub async fn spawn_configured(
+    kind: Kind,
+    live: Live,
+    configure: impl FnOnce(AppState) -> AppState,
+) -> App {
     let (state, guard) = state(kind, live).await;
+    let state = configure(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let sfu = media::sfu::SfuHandle::start(media::sfu::SfuConfig {

@@ -13,6 +13,7 @@ pub mod call;
 pub mod capability;
 pub mod catalogue_handle;
 pub mod citizen;
+pub mod clerk_case;
 pub mod cli;
 pub mod demo;
 pub mod demo_accounts;

@@ -10,6 +10,7 @@ use store::StreamId;
 use crate::auth::{require, Operation, Principal};
 use crate::booking::rule_error;
 use crate::capability::CapabilityToken;
+use crate::clerk_case::{parse_case_id, ClerkCase};
 use crate::{ApiError, AppState};
 
 /// Someone allowed into a case's call.
@@ -79,29 +80,15 @@ pub async fn authenticate(
             })
         }
         Credential::Staff(case_text) => {
-            let case_id: CaseId = case_text
-                .parse()
-                .map_err(|_| ApiError::InvalidParameter("case_id: expected a UUID".into()))?;
-            let Some(clerk) = principal.account_id() else {
-                require(principal, Operation::JoinVideoCall, None, Some(case_id))?;
-                return Err(ApiError::Forbidden);
-            };
-            let case = load(state, case_id).await?;
-            let Some(office) = case.office().cloned() else {
-                return Err(ApiError::NotFound);
-            };
-            require(
-                principal,
-                Operation::JoinVideoCall,
-                Some(&office),
-                Some(case_id),
-            )?;
+            let case_id = parse_case_id(&case_text)?;
+            let target =
+                ClerkCase::load(state, case_id, principal, Operation::JoinVideoCall).await?;
             Ok(Joiner {
                 case_id,
-                participant: Participant::Clerk(clerk),
+                participant: Participant::Clerk(target.clerk),
                 role: "clerk",
                 name: "Sachbearbeitung",
-                case,
+                case: target.case,
             })
         }
     }

@@ -8,14 +8,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::case::{CaseCommand, CaseEvent, IdentityMethod};
-use domain::{Case, CaseId, ClerkId, OfficeId};
 use serde::{Deserialize, Serialize};
-use store::StreamId;
 use utoipa::ToSchema;
 
-use crate::auth::{require, Operation, Principal};
-use crate::booking::rule_error;
+use crate::auth::{Operation, Principal};
 use crate::call::invites::{self, CALL_PAGE};
+use crate::clerk_case::{parse_case_id, ClerkCase};
 use crate::extract::{self, Path};
 use crate::problems::Problem;
 use crate::{ApiError, AppState};
@@ -90,38 +88,15 @@ pub struct PanelCall {
     pub session_id: String,
 }
 
-/// Loads the case for a clerk of its office; anyone else learns nothing about it.
+/// Loads the case for a clerk of its office allowed `operation`.
 async fn case_for_clerk(
     state: &AppState,
     case_id: &str,
     principal: Result<Principal, ApiError>,
     operation: Operation,
-) -> Result<(CaseId, ClerkId, Case, u64, StreamId), ApiError> {
-    let case_id: CaseId = case_id
-        .parse()
-        .map_err(|_| ApiError::InvalidParameter("case_id: expected a UUID".into()))?;
-    let principal = principal?;
-    let Some(clerk) = principal.account_id() else {
-        require(&principal, operation, None, Some(case_id))?;
-        return Err(ApiError::Forbidden);
-    };
-    let stream = StreamId::new(case_id.stream_name())?;
-    let loaded = state
-        .booking
-        .repository()
-        .load::<Case>(&stream)
-        .await
-        .map_err(rule_error)?;
-    let office: OfficeId = match loaded.state.office() {
-        Some(office) => office.clone(),
-        // Only a clerk could act on a case, so only a clerk learns that there is none.
-        None if principal.role() == Some(domain::account::Role::Clerk) => {
-            return Err(ApiError::NotFound)
-        }
-        None => return Err(ApiError::Forbidden),
-    };
-    require(&principal, operation, Some(&office), Some(case_id))?;
-    Ok((case_id, clerk, loaded.state, loaded.version, stream))
+) -> Result<ClerkCase, ApiError> {
+    let case_id = parse_case_id(case_id)?;
+    ClerkCase::load(state, case_id, &principal?, operation).await
 }
 
 fn snake(value: &impl Serialize) -> String {
@@ -154,8 +129,13 @@ pub async fn get_case(
     Path(case_id): Path<String>,
     principal: Result<Principal, ApiError>,
 ) -> Result<Json<CasePanel>, ApiError> {
-    let (case_id, _clerk, case, version, stream) =
-        case_for_clerk(&state, &case_id, principal, Operation::ViewCase).await?;
+    let ClerkCase {
+        case_id,
+        case,
+        version,
+        stream,
+        ..
+    } = case_for_clerk(&state, &case_id, principal, Operation::ViewCase).await?;
     // Notes and the identity check's time are in the events, not in the aggregate's state.
     let recorded = state.backend.events.read_stream(&stream, 0).await?;
     let mut notes = Vec::new();
@@ -247,25 +227,16 @@ pub async fn check_identity(
     principal: Result<Principal, ApiError>,
     extract::Json(request): extract::Json<IdentityCheck>,
 ) -> Result<Json<CaseChanged>, ApiError> {
-    let (case_id, clerk, _case, _version, stream) =
-        case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
-    let executed = state
-        .booking
-        .repository()
-        .execute_with_retry::<Case>(
-            &stream,
-            CaseCommand::CheckIdentity {
-                clerk,
-                method: request.method,
-                at: state.auth.clock.now(),
-            },
-            3,
-        )
-        .await
-        .map_err(rule_error)?;
+    let target = case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
+    let command = CaseCommand::CheckIdentity {
+        clerk: target.clerk,
+        method: request.method,
+        at: state.auth.clock.now(),
+    };
+    let version = target.execute(&state, None, command).await?;
     Ok(Json(CaseChanged {
-        case_id: case_id.to_string(),
-        version: executed.outcome.stream_version,
+        case_id: target.case_id.to_string(),
+        version,
     }))
 }
 
@@ -302,27 +273,18 @@ pub async fn add_note(
             "text: 1 to 4000 characters".into(),
         ));
     }
-    let (case_id, clerk, _case, _version, stream) =
-        case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
-    let executed = state
-        .booking
-        .repository()
-        .execute_with_retry::<Case>(
-            &stream,
-            CaseCommand::AddNote {
-                clerk,
-                text,
-                at: state.auth.clock.now(),
-            },
-            3,
-        )
-        .await
-        .map_err(rule_error)?;
+    let target = case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
+    let command = CaseCommand::AddNote {
+        clerk: target.clerk,
+        text,
+        at: state.auth.clock.now(),
+    };
+    let version = target.execute(&state, None, command).await?;
     Ok((
         StatusCode::CREATED,
         Json(CaseChanged {
-            case_id: case_id.to_string(),
-            version: executed.outcome.stream_version,
+            case_id: target.case_id.to_string(),
+            version,
         }),
     ))
 }
@@ -356,9 +318,8 @@ pub async fn invite(
     Path(case_id): Path<String>,
     principal: Result<Principal, ApiError>,
 ) -> Result<(StatusCode, Json<CallInviteReply>), ApiError> {
-    let (case_id, clerk, _case, _version, _stream) =
-        case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
-    let invite = invites::issue(&state, case_id, clerk).await?;
+    let target = case_for_clerk(&state, &case_id, principal, Operation::HandleCase).await?;
+    let invite = invites::issue(&state, target.case_id, target.clerk).await?;
     let token = invite.token.expose().to_owned();
     Ok((
         StatusCode::CREATED,

@@ -5,15 +5,13 @@
 
 use axum::extract::State;
 use axum::Json;
-use domain::account::Role;
 use domain::case::CaseCommand;
-use domain::{Case, CaseId, ClerkId};
+use domain::ClerkId;
 use serde::{Deserialize, Serialize};
-use store::StreamId;
 use utoipa::ToSchema;
 
-use crate::auth::{require, Operation, Principal};
-use crate::booking::rule_error;
+use crate::auth::{Operation, Principal};
+use crate::clerk_case::{parse_case_id, ClerkCase};
 use crate::extract::{self, Path};
 use crate::problems::Problem;
 use crate::{ApiError, AppState};
@@ -69,53 +67,18 @@ async fn act(
     request: WaitingRoomAction,
     action: Action,
 ) -> Result<Json<WaitingRoomReply>, ApiError> {
-    let case_id: CaseId = case_id
-        .parse()
-        .map_err(|_| ApiError::InvalidParameter("case_id: expected a UUID".into()))?;
+    let case_id = parse_case_id(case_id)?;
     let principal = principal?;
-    // Only a clerk can ever pass the check below; everyone else learns nothing about the case.
-    let Some(clerk) = principal.account_id() else {
-        require(
-            &principal,
-            Operation::ManageWaitingRoom,
-            None,
-            Some(case_id),
-        )?;
-        return Err(ApiError::Forbidden);
-    };
-    let stream = StreamId::new(case_id.stream_name())?;
-    let repository = state.booking.repository();
-    let loaded = repository.load::<Case>(&stream).await.map_err(rule_error)?;
-    let Some(office) = loaded.state.office().cloned() else {
-        // Only a clerk could act on a case, so only a clerk learns that there is none.
-        return Err(if principal.role() == Some(Role::Clerk) {
-            ApiError::NotFound
-        } else {
-            ApiError::Forbidden
-        });
-    };
-    require(
-        &principal,
-        Operation::ManageWaitingRoom,
-        Some(&office),
-        Some(case_id),
-    )?;
-    let command = action.command(clerk, state.auth.clock.now());
-    let executed = match request.expected_version {
-        Some(expected) => repository
-            .execute_at::<Case>(&stream, expected, command)
-            .await
-            .map_err(rule_error)?,
-        None => repository
-            .execute_with_retry::<Case>(&stream, command, 3)
-            .await
-            .map_err(rule_error)?,
-    };
+    let target = ClerkCase::load(state, case_id, &principal, Operation::ManageWaitingRoom).await?;
+    let command = action.command(target.clerk, state.auth.clock.now());
+    let version = target
+        .execute(state, request.expected_version, command)
+        .await?;
     tracing::info!(%case_id, action = action.status(), "waiting-room action");
     Ok(Json(WaitingRoomReply {
         case_id: case_id.to_string(),
         status: action.status().to_owned(),
-        version: executed.outcome.stream_version,
+        version,
     }))
 }
 
